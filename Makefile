@@ -1,0 +1,54 @@
+# The one place that knows how to set up, test, demo and benchmark releasewatch.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test test-fast lint demo run serve schedule bench bench-smoke check screenshots clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## Tests: lint, then the whole suite (slow end-to-end tests included).
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+
+## Offline demo: local copies of the sites -> releasewatch.db -> Datasette.
+demo: setup
+	$(BIN)/releasewatch demo
+
+## The live sites (needs the internet).
+run: setup
+	$(BIN)/releasewatch crawl osce
+	$(BIN)/releasewatch crawl un_news
+	$(BIN)/releasewatch crawl un_press
+
+serve: setup
+	$(BIN)/releasewatch serve
+
+schedule: setup
+	$(BIN)/releasewatch schedule
+
+check: setup
+	$(BIN)/scrapy check
+
+bench: setup
+	$(BIN)/python -m bench
+
+bench-smoke: setup
+	$(BIN)/python -m bench --smoke
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .scrapy

@@ -1,0 +1,1 @@
+"""Scrapy wiring for releasewatch: settings, items, pipelines, health, scheduler and CLI."""

@@ -1,0 +1,87 @@
+"""The ``releasewatch`` command: crawl, demo, and (with their issues) schedule, serve,
+status, changes and ingest. Built with click, in the style of sqlite-utils/Datasette."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from crawler.runner import run_crawl
+
+DEFAULT_DB = "releasewatch.db"
+SPIDERS = ("osce", "un_news", "un_press", "article")
+
+
+def db_option(func):
+    return click.option(
+        "--db", "db_path", default=lambda: os.environ.get("RELEASEWATCH_DB", DEFAULT_DB),
+        show_default=DEFAULT_DB, help="SQLite database (env RELEASEWATCH_DB).",
+    )(func)
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        if "=" not in value:
+            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint=what)
+        key, _, val = value.partition("=")
+        out[key.strip()] = val
+    return out
+
+
+@click.group()
+@click.version_option(package_name="releasewatch")
+def main() -> None:
+    """Watch OSCE and UN press releases: crawl, deduplicate, track lists, browse."""
+
+
+@main.command()
+@click.argument("spider", type=click.Choice(SPIDERS))
+@db_option
+@click.option("--full", is_flag=True, help="Revisit every listing page (back-fill).")
+@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="Spider argument.")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting.")
+@click.option("--timeout", type=float, default=None, help="Terminate the crawl after SECONDS.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def crawl(spider, db_path, full, arguments, settings, timeout, as_json) -> None:
+    """Run one crawl in a subprocess; exit 0 ok, 1 degraded, 2 failed.
+
+    \b
+    Example:
+        releasewatch crawl osce -s OSCE_BASE_URL=http://127.0.0.1:8123
+        releasewatch crawl article -a url=https://example.org/story
+    """
+    args = _pairs(arguments, "-a")
+    if full:
+        args["full"] = "1"
+    outcome = run_crawl(spider, db=db_path, settings=_pairs(settings, "-s"), args=args,
+                        timeout=timeout, stream=not as_json)
+    if as_json:
+        click.echo(json.dumps(outcome.__dict__))
+    else:
+        click.echo(f"run {outcome.run_id} {spider}: {outcome.status}"
+                   + (f" ({outcome.reason})" if outcome.reason and outcome.status != "ok" else ""),
+                   err=outcome.status != "ok")
+    sys.exit(outcome.cli_exit_code)
+
+
+@main.command()
+@db_option
+@click.option("--serve/--no-serve", default=True, help="Serve the result in Datasette.")
+@click.option("--port", default=8001, show_default=True)
+def demo(db_path, serve, port) -> None:
+    """Crawl bundled local copies of the sites (no internet) and show the result.
+
+    Two rounds: the sites as captured, then with an edited release and a changed
+    OSCE menu, so the database holds versions and list changes to look at.
+    """
+    from crawler.demo import run_demo
+
+    run_demo(db_path, echo=click.echo)
+    if serve:
+        from crawler.serve import serve as serve_db
+
+        serve_db(db_path, port=port, echo=click.echo)

@@ -1,0 +1,43 @@
+"""Write the local sites' pages to files: ``python -m crawler.localsite.export tests/files``.
+
+The saved pages are the fixtures that the per-field parser tests and ``scrapy check``
+contracts read. Regenerate after changing a site builder; keep old variants beside new.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from crawler.localsite import osce
+
+
+def osce_fixtures() -> dict[str, str]:
+    menu = osce.seed_menu()
+    releases = {r.date.split()[-1]: r for r in osce.seed_releases()}
+    files = {"osce/home.html": osce.build_site([], menu)["/"].body}
+    for year, rel in releases.items():
+        for variant in ("current", "legacy", "redesign"):
+            page = osce.page_html(menu, rel.title, osce.release_main(replace(rel, variant=variant)))
+            files[f"osce/release-{year}-{variant}.html"] = page
+    site = osce.build_site(osce.seed_releases(), menu, per_page=2)
+    files["osce/listing-page-0.html"] = site["/press-releases?page=0"].body
+    files["osce/listing-page-1.html"] = site["/press-releases?page=1"].body
+    files["osce/closed-field-activities.html"] = site["/countries/closed-field-activities"].body
+    return files
+
+
+def export(target: Path) -> list[Path]:
+    written = []
+    for name, body in osce_fixtures().items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body if isinstance(body, str) else body.decode(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in export(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/files")):
+        print(path)

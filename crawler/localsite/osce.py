@@ -1,0 +1,326 @@
+"""A local copy of osce.org, built from the seed captures (SITES.md, "osce.org").
+
+Pages look like the Drupal site: the full mega-menu (Fields of work, Countries with the
+Participating States, Structures and institutions with the Field operations), header,
+footer, listing pages with teasers and a pager, and release pages with the labelled
+metadata block. ``variant`` renders a release in the current markup, the older
+(``legacy``) Drupal 6 markup, or a ``redesign`` with unknown class names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+
+from crawler.localsite.server import Page
+
+SEEDS = Path(__file__).with_name("seeds")
+_LABELS = ("Date:", "Place:", "Source:", "Fields of work:")
+NOT_STATES = ("Asian Partners for Co-operation", "Mediterranean Partners for Co-operation")
+
+
+@dataclass
+class Release:
+    """One OSCE press release as the site shows it."""
+
+    path: str
+    title: str
+    date: str  # as printed: "15 November 2007"
+    place: str
+    sources: list[str]
+    fields_of_work: list[str]
+    paragraphs: list[str]
+    variant: str = "current"
+
+
+@dataclass
+class Menu:
+    """The site menu sections that the lists are read from."""
+
+    fields_of_work: list[str]
+    states: list[str]
+    field_operations: list[str]
+    asian_partners: list[str] = field(default_factory=lambda: [
+        "Afghanistan", "Australia", "Japan", "Republic of Korea", "Thailand"])
+    mediterranean_partners: list[str] = field(default_factory=lambda: [
+        "Algeria", "Egypt", "Israel", "Jordan", "Morocco", "Tunisia"])
+    closed_operations: list[str] = field(default_factory=lambda: [
+        "Office in Baku", "Office in Yerevan", "Special Monitoring Mission to Ukraine",
+        "Project Co-ordinator in Ukraine", "OSCE Mission to Georgia"])
+
+
+def _section(lines: list[str], heading: str, *, after: str | None = None) -> list[str]:
+    """The ``- item`` lines under the ``- heading`` line (until the next ``-`` line)."""
+    start = lines.index(after) if after else 0
+    index = lines.index(f"- {heading}", start) if f"- {heading}" in lines[start:] else lines.index(heading, start)
+    items = []
+    for line in lines[index + 1:]:
+        if line == "-" or not line.startswith("- "):
+            break
+        items.append(line[2:])
+    return items
+
+
+def seed_menu() -> Menu:
+    """The menu as captured in the seeds (57 States, 12 field operations)."""
+    lines = (SEEDS / "osce_2007_kosovo.txt").read_text().splitlines()
+    fields_of_work = _section(lines, "Fields of work")
+    states = [s for s in _section(lines, "Participating States") if s not in NOT_STATES]
+    operations = _section(lines, "Field operations", after="Secretariat")
+    operations = operations[: operations.index("Closed field activities")]
+    return Menu(fields_of_work, states, operations)
+
+
+def parse_seed(name: str, path: str, variant: str = "current") -> Release:
+    """A release from a seed capture: the lines after the menu's ``Press release``."""
+    lines = (SEEDS / name).read_text().splitlines()
+    lines = lines[lines.index("Press release") + 1:]
+    title, rest = lines[0], lines[1:]
+    meta: dict[str, list[str]] = {}
+    label = None
+    while rest and rest[0].startswith("- "):
+        token = rest.pop(0)[2:]
+        if token in _LABELS:
+            label = token[:-1]
+            meta[label] = []
+        elif label:
+            meta[label].extend(v.strip() for v in token.split(","))
+    paragraphs = [line for line in rest if line.strip()]
+    match = re.match(r"^([A-Z ]+), (\d{1,2} \w+ \d{4})", paragraphs[0])
+    return Release(
+        path=path, title=title, date=match.group(2) if match else "",
+        place=(meta.get("Place") or [""])[0], sources=meta.get("Source", []),
+        fields_of_work=meta.get("Fields of work", []), paragraphs=paragraphs, variant=variant,
+    )
+
+
+def seed_releases() -> list[Release]:
+    """The three seed releases, newest first, at the paths SITES.md names."""
+    return [
+        parse_seed("osce_2024_council_of_europe.txt", "/secretariat/568421"),
+        parse_seed("osce_2020_rama_lavrov.txt", "/chairpersonship/446341"),
+        parse_seed("osce_2007_kosovo.txt", "/pc/49473"),
+    ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _links(names: list[str], prefix: str) -> str:
+    return "".join(
+        f'<li class="menu-item"><a href="{prefix}/{_slug(n)}" class="menu-link">{escape(n)}</a></li>'
+        for n in names
+    )
+
+
+def menu_html(menu: Menu) -> str:
+    """The Drupal mega-menu with the headed sections SITES.md describes."""
+    states = _links(menu.states, "/participating-states")
+    asian = _links(menu.asian_partners, "/partners/asian")
+    med = _links(menu.mediterranean_partners, "/partners/mediterranean")
+    operations = _links(menu.field_operations, "/field-operations")
+    fields_of_work = _links(menu.fields_of_work, "")
+    return f"""
+<nav class="main-navigation" role="navigation" aria-label="Main navigation">
+ <ul class="menu menu--main menu-level-0">
+  <li class="menu-item menu-item--expanded"><span class="menu-heading">Our work</span>
+   <ul class="menu menu-level-1">
+    <li class="menu-item menu-item--expanded"><a href="/fields-of-work" class="menu-link">Fields of work</a>
+     <ul class="menu menu-level-2">{fields_of_work}</ul></li>
+    <li class="menu-item menu-item--expanded"><span class="menu-heading">Meetings and conferences</span>
+     <ul class="menu menu-level-2">{_links(["Summit meetings", "Ministerial Council meetings",
+        "Plenary meetings of the Permanent Council", "Human rights meetings", "Partnerships"], "/meetings")}</ul></li>
+   </ul></li>
+  <li class="menu-item menu-item--expanded"><span class="menu-heading">Countries</span>
+   <ul class="menu menu-level-1">
+    <li class="menu-item"><a href="/countries" class="menu-link">All</a></li>
+    <li class="menu-item menu-item--expanded"><span class="menu-heading">Participating States</span>
+     <ul class="menu menu-level-2">{states}
+      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/asian" class="menu-link">Asian Partners for Co-operation</a>
+       <ul class="menu menu-level-3">{asian}</ul></li>
+      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/mediterranean" class="menu-link">Mediterranean Partners for Co-operation</a>
+       <ul class="menu menu-level-3">{med}</ul></li>
+     </ul></li>
+   </ul></li>
+  <li class="menu-item menu-item--expanded"><span class="menu-heading">Structures and institutions</span>
+   <ul class="menu menu-level-1">
+    <li class="menu-item"><a href="/chairpersonship" class="menu-link">Chairpersonship</a></li>
+    <li class="menu-item menu-item--expanded"><a href="/secretariat" class="menu-link">Secretariat</a>
+     <ul class="menu menu-level-2">{_links(["Secretary General", "Conflict Prevention Centre",
+        "Transnational Threats Department", "Documentation Centre in Prague", "Institutions"], "/secretariat")}</ul></li>
+    <li class="menu-item menu-item--expanded"><span class="menu-heading">Field operations</span>
+     <ul class="menu menu-level-2">{operations}
+      <li class="menu-item"><a href="/countries/closed-field-activities" class="menu-link">Closed field activities</a></li>
+     </ul></li>
+    <li class="menu-item"><a href="/parliamentary-assembly" class="menu-link">Parliamentary Assembly</a></li>
+    <li class="menu-item"><a href="/about-us" class="menu-link">About us</a></li>
+   </ul></li>
+ </ul>
+</nav>"""
+
+
+def page_html(menu: Menu, title: str, main: str, *, body_class: str = "") -> str:
+    """A full page: head, header with the menu, main content, footer."""
+    return f"""<!DOCTYPE html>
+<html lang="en" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{escape(title)} | OSCE</title>
+<link rel="stylesheet" media="all" href="/themes/custom/osce/css/style.css">
+<script src="/core/assets/vendor/jquery/jquery.min.js"></script>
+</head>
+<body class="path-node {body_class}">
+<a href="#main-content" class="visually-hidden focusable skip-link">Skip to main content</a>
+<header id="header" class="header" role="banner">
+ <div class="site-branding"><a href="/" rel="home" title="Home"><img src="/logo.svg" alt="OSCE"></a></div>
+ <div class="search-block"><form action="/search" method="get"><input type="search" name="keys"></form></div>
+ {menu_html(menu)}
+</header>
+<main id="main-content" role="main">
+{main}
+</main>
+<footer class="site-footer" role="contentinfo">
+ <div class="newsletter"><h2>Join the mailing list</h2><p>Sign up to receive OSCE news by email.</p></div>
+ <ul class="footer-links"><li><a href="/contacts">Contacts</a></li><li><a href="/employment">Employment</a></li>
+ <li><a href="/terms-of-use">Terms of use</a></li><li><a href="/press-releases">Press releases</a></li></ul>
+ <p class="copyright">&copy; OSCE 1995-2026</p>
+</footer>
+<script>window.dataLayer=window.dataLayer||[];</script>
+</body></html>"""
+
+
+def _meta_list(values: list[str]) -> str:
+    return "".join(f'<div class="field__item"><a href="/{_slug(v)}">{escape(v)}</a></div>' for v in values)
+
+
+def release_main(rel: Release) -> str:
+    """The content area of a release page in one of the three markups."""
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in rel.paragraphs)
+    fow = rel.fields_of_work
+    if rel.variant == "legacy":
+        fow_html = "".join(f'<a href="/{_slug(v)}">{escape(v)}</a>, ' for v in fow).rstrip(", ")
+        return f"""<div id="content"><div class="content--header"><span class="content-type">Press release</span>
+<h1>{escape(rel.title)}</h1></div>
+<div class="panel-pane pane-node-content"><div class="pane-content">
+<div class="field field-type-date"><div class="field-label">Date:&nbsp;</div><span class="date-display-single"></span></div>
+<div class="field field-field-place"><div class="field-label">Place:&nbsp;</div><div class="field-item">{escape(rel.place)}</div></div>
+<div class="field field-field-item-source"><div class="field-label">Source:&nbsp;</div>{"".join(f'<a href="/{_slug(s)}">{escape(s)}</a> ' for s in rel.sources)}</div>
+{f'<div class="field field-field-fow"><div class="field-label">Fields of work:&nbsp;</div>{fow_html}</div>' if fow else ""}
+<div class="node-body">{body}</div>
+<div class="share-links">Share: <a href="https://twitter.com/share">Twitter</a> <a href="https://facebook.com/share">Facebook</a></div>
+</div></div></div>"""
+    if rel.variant == "redesign":
+        rows = [("Date", ""), ("Place", escape(rel.place)), ("Source", ", ".join(map(escape, rel.sources)))]
+        if fow:
+            rows.append(("Fields of work", ", ".join(map(escape, fow))))
+        dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+        return f"""<section class="x9-hero"><p class="x9-kicker">Press release</p>
+<h1 class="x9-heading">{escape(rel.title)}</h1></section>
+<section class="x9-grid"><aside class="x9-facts"><dl>{dl}</dl></aside>
+<article class="x9-copy">{body}</article></section>
+<section class="x9-related"><h2>Related content</h2><ul><li><a href="/pc/1">Another release</a></li></ul></section>"""
+    source_items = f'<div class="field__item">{escape(", ".join(rel.sources))}</div>'
+    fow_block = f"""<div class="field field--name-field-fields-of-work">
+  <div class="field__label">Fields of work:</div><div class="field__items">{_meta_list(fow)}</div></div>""" if fow else ""
+    return f"""<div class="region region-content">
+<article role="article" class="node node--type-press-release node--view-mode-full">
+ <div class="content--header"><div class="content-type">Press release</div>
+  <h1 class="page-title"><span class="field field--name-title">{escape(rel.title)}</span></h1></div>
+ <div class="node__meta meta-block">
+  <div class="field field--name-field-date"><div class="field__label">Date:</div><div class="field__item"><time></time></div></div>
+  <div class="field field--name-field-place"><div class="field__label">Place:</div><div class="field__item">{escape(rel.place)}</div></div>
+  <div class="field field--name-field-source"><div class="field__label">Source:</div><div class="field__items">{source_items}</div></div>
+  {fow_block}
+ </div>
+ <div class="clearfix text-formatted field field--name-body field--type-text-with-summary">{body}</div>
+ <div class="share-buttons"><span>Share this</span><a href="https://twitter.com/intent/tweet">X</a><a href="https://www.facebook.com/sharer">Facebook</a></div>
+</article></div>"""
+
+
+def listing_main(rows: list[Release], page: int, last_page: int) -> str:
+    """A ``/press-releases?page=N`` listing with teasers and a Drupal pager."""
+    teasers = "\n".join(f"""<div class="views-row"><article class="node node--type-press-release node--view-mode-teaser">
+ <h3 class="node__title"><a href="{r.path}" rel="bookmark">{escape(r.title)}</a></h3>
+ <div class="publishing-date">Publishing date: {escape(r.date)}</div>
+ <div class="teaser-text"><p>{escape(r.paragraphs[0][:160])}...</p></div></article></div>""" for r in rows)
+    pager = []
+    if page > 0:
+        pager.append(f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" rel="prev">‹ Previous</a></li>')
+    pager.append(f'<li class="pager__item is-active"><a href="?page={page}">{page + 1}</a></li>')
+    if page < last_page:
+        pager.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" rel="next">Next ›</a></li>')
+        pager.append(f'<li class="pager__item pager__item--last"><a href="?page={last_page}">Last »</a></li>')
+    return f"""<div class="region region-content"><h1 class="page-title">Press releases</h1>
+<div class="view view-press-releases"><div class="view-content">{teasers}</div>
+<nav class="pager" role="navigation" aria-labelledby="pagination-heading"><h4 id="pagination-heading" class="visually-hidden">Pagination</h4>
+<ul class="pager__items js-pager__items">{"".join(pager)}</ul></nav></div></div>"""
+
+
+def closed_main(menu: Menu) -> str:
+    items = "".join(f"<li><a href=\"/closed/{_slug(n)}\">{escape(n)}</a></li>" for n in menu.closed_operations)
+    return f"""<div class="region region-content"><h1 class="page-title">Closed field activities</h1>
+<div class="field field--name-body"><p>The following OSCE field activities have closed.</p><ul>{items}</ul></div></div>"""
+
+
+def build_site(releases: list[Release], menu: Menu | None = None, per_page: int = 10) -> dict[str, Page]:
+    """Every page of the local OSCE site: home, listings, releases, closed operations, robots."""
+    menu = menu or seed_menu()
+    pages: dict[str, Page] = {
+        "/robots.txt": Page("User-agent: *\nDisallow: /admin/\nDisallow: /search\n",
+                            content_type="text/plain"),
+        "/": Page(page_html(menu, "Home", '<div class="region region-content"><h1>Organization for Security and Co-operation in Europe</h1><p>The OSCE is the world\'s largest regional security organization.</p></div>', body_class="path-frontpage")),
+        "/countries/closed-field-activities": Page(page_html(menu, "Closed field activities", closed_main(menu))),
+    }
+    chunks = [releases[i:i + per_page] for i in range(0, len(releases), per_page)] or [[]]
+    for number, rows in enumerate(chunks):
+        html = page_html(menu, "Press releases", listing_main(rows, number, len(chunks) - 1))
+        pages[f"/press-releases?page={number}"] = Page(html)
+        if number == 0:
+            pages["/press-releases"] = Page(html)
+    for rel in releases:
+        pages[rel.path] = Page(page_html(menu, rel.title, release_main(rel)))
+    return pages
+
+
+def _sentence_pool() -> list[str]:
+    pool = []
+    for seed in sorted(SEEDS.glob("*.txt")):
+        text = seed.read_text()
+        text = text[text.find("Press release"):] if "Press release" in text else text
+        pool += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 8 and "\n" not in s.strip()]
+    return pool
+
+
+def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> list[Release]:
+    """``count`` distinct releases composed from seed sentences, newest first.
+
+    Each release draws its own sentences, so generated releases are not near-duplicates
+    of each other (demos and benchmarks need many distinct releases).
+    """
+    import random
+
+    rng = random.Random(seed)
+    pool = _sentence_pool()
+    base = seed_releases()
+    places = ["VIENNA", "WARSAW", "THE HAGUE", "BISHKEK", "SKOPJE", "PRISTINA", "TIRANA"]
+    out = []
+    for n in range(count):
+        number = start_id + count - n
+        year, month = 2025 - n // 120, MONTHS[11 - (n // 10) % 12]
+        date, place = f"{28 - n % 10 * 2} {month} {year}", places[n % len(places)]
+        sentences = rng.sample(pool, 9)
+        paragraphs = [" ".join(sentences[i:i + 3]) for i in range(0, 9, 3)]
+        paragraphs[0] = f"{place}, {date} - Release {number}. {paragraphs[0]}"
+        template = base[n % len(base)]
+        out.append(replace(template, path=f"/pc/{number}", place=place, date=date,
+                           title=f"{template.title.split(' ')[0]} statement {number}: {sentences[0][:60]}",
+                           paragraphs=paragraphs))
+    return out
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]

@@ -1,0 +1,138 @@
+"""A small threaded HTTP server for local copies of the crawled sites.
+
+Used by the tests, the demo and the benchmarks, so nothing ever needs the internet.
+Pages are a mutable ``{path: Page}`` mapping; the server answers conditional requests
+(``ETag`` / ``Last-Modified``) like the real sites, keeps a log of every request, and
+can be told to misbehave (``Page.status``, ``Page.delay``, ``Page.headers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Page:
+    """One resource: body, status, content type, extra headers and an optional delay."""
+
+    body: bytes | str
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    validators: bool = True
+    modified: float = field(default_factory=lambda: 1_700_000_000.0)
+
+    @property
+    def data(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.data).hexdigest()[:16] + '"'
+
+
+@dataclass
+class Hit:
+    """One request the server answered."""
+
+    method: str
+    path: str
+    status: int
+    size: int
+    conditional: bool
+
+
+Handler = Callable[[str], Page | None]
+
+
+class LocalSite:
+    """Serve ``pages`` on 127.0.0.1; use as a context manager or call start()/stop()."""
+
+    def __init__(self, pages: dict[str, Page] | None = None, port: int = 0,
+                 fallback: Handler | None = None):
+        self.pages: dict[str, Page] = dict(pages or {})
+        self.fallback = fallback
+        self.log: list[Hit] = []
+        self._lock = threading.Lock()
+        site = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_HEAD(self) -> None:
+                self.do_GET(head=True)
+
+            def do_GET(self, head: bool = False) -> None:
+                site._serve(self, head)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> LocalSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> LocalSite:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def hits(self, prefix: str = "", status: int | None = None) -> list[Hit]:
+        """Requests whose path starts with ``prefix`` (and answered with ``status``)."""
+        with self._lock:
+            return [h for h in self.log if h.path.startswith(prefix)
+                    and (status is None or h.status == status)]
+
+    def _serve(self, handler: BaseHTTPRequestHandler, head: bool) -> None:
+        target = handler.path
+        path = urlsplit(target).path
+        page = self.pages.get(target) or self.pages.get(path)
+        if page is None and self.fallback:
+            page = self.fallback(target)
+        if page is None:
+            page = Page("<html><body><h1>Page not found</h1></body></html>", status=404,
+                        validators=False)
+        if page.delay:
+            time.sleep(page.delay)
+        conditional = bool(handler.headers.get("If-None-Match") or
+                           handler.headers.get("If-Modified-Since"))
+        status, data = page.status, page.data
+        headers = {"Content-Type": page.content_type, **page.headers}
+        if page.validators and status == 200:
+            headers["ETag"] = page.etag
+            headers["Last-Modified"] = formatdate(page.modified, usegmt=True)
+            if handler.headers.get("If-None-Match") == page.etag:
+                status, data = 304, b""
+        with self._lock:
+            self.log.append(Hit(handler.command, target, status, len(data), conditional))
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            if not head and status != 304:
+                handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass

@@ -1,0 +1,137 @@
+"""Run one crawl as a subprocess (``python -m scrapy crawl``) and read back its verdict.
+
+Twisted's reactor cannot restart, and a crashed or hung crawl must not take its caller
+down, so the CLI and the scheduler daemon never run Scrapy in their own process. This
+module imports no Scrapy.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage import open_db
+from storage.runs import close_run, start_run
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXIT_CODES = {"ok": 0, "degraded": 1, "failed": 2}
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class CrawlOutcome:
+    """How a crawl ended: its ``crawl_runs`` row id and status, and the process exit code."""
+
+    run_id: int
+    status: str
+    exit_code: int | None
+    reason: str | None = None
+
+    @property
+    def cli_exit_code(self) -> int:
+        """0 ok, 1 degraded, 2 failed: what ``releasewatch crawl`` exits with."""
+        return EXIT_CODES.get(self.status, 2)
+
+
+def crawl_command(spider: str, *, db: str, settings: Mapping[str, object] | None = None,
+                  args: Mapping[str, object] | None = None) -> list[str]:
+    """The ``python -m scrapy crawl`` command line for a spider."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"RELEASEWATCH_DB={db}"]
+    for key, value in (settings or {}).items():
+        command += ["-s", f"{key}={value}"]
+    for key, value in (args or {}).items():
+        command += ["-a", f"{key}={value}"]
+    return command
+
+
+def run_crawl(
+    spider: str, *, db: str, settings: Mapping[str, object] | None = None,
+    args: Mapping[str, object] | None = None, timeout: float | None = None,
+    trigger: str = "manual", stream: bool = False, stop_event=None, grace: float = 30.0,
+) -> CrawlOutcome:
+    """Run a crawl to the end (or its timeout) and return its recorded outcome.
+
+    The ``crawl_runs`` row is created here first, so a crawl that never starts, crashes
+    or hangs is still recorded (as ``failed``, with the log tail and exit code).
+    ``stop_event`` (a ``threading.Event``) asks the crawl to stop: SIGINT first, so Scrapy
+    closes cleanly, then SIGKILL after ``grace`` seconds.
+    """
+    db = str(Path(db).resolve())
+    conn = open_db(db)
+    try:
+        run_id = start_run(conn, spider, trigger=trigger, pid=os.getpid())
+    finally:
+        conn.close()
+    env = {**os.environ, "RELEASEWATCH_RUN_ID": str(run_id), "RELEASEWATCH_TRIGGER": trigger,
+           "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    command = crawl_command(spider, db=db, settings=settings, args=args)
+    with tempfile.TemporaryFile(mode="w+b") as log:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=None if stream else log, stderr=None if stream else subprocess.STDOUT,
+            start_new_session=True,
+        )
+        exit_code, why = _wait(process, timeout, stop_event, grace)
+        log.seek(0)
+        tail = b"".join(log.readlines()[-LOG_TAIL_LINES:]).decode("utf-8", "replace")
+    return _finish(db, run_id, exit_code, why, tail)
+
+
+def _wait(process: subprocess.Popen, timeout: float | None, stop_event, grace: float) -> tuple[int | None, str | None]:
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        try:
+            return process.wait(timeout=0.5), None
+        except subprocess.TimeoutExpired:
+            pass
+        if deadline and time.monotonic() > deadline:
+            _terminate(process, grace=5)
+            return process.returncode, f"timed out after {timeout:.0f}s and was terminated"
+        if stop_event is not None and stop_event.is_set():
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                return process.wait(timeout=grace), "stopped by shutdown"
+            except subprocess.TimeoutExpired:
+                _terminate(process, grace=1)
+                return process.returncode, f"did not stop within {grace:.0f}s of shutdown; killed"
+
+
+def _terminate(process: subprocess.Popen, grace: float) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: str) -> CrawlOutcome:
+    conn = open_db(db)
+    try:
+        row = conn.execute("SELECT status, reason FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+        status, reason = row if row else ("failed", None)
+        if why or status == "running" or exit_code not in (0, None):
+            # The crawl did not close its own run: record why, with its last words.
+            if status in ("running", "ok"):
+                status = "failed"
+            reason = why or reason or f"crawl process exited with code {exit_code}"
+            close_run(conn, run_id, status=status, reason=reason,
+                      finish_reason=why or "process exited", exit_code=exit_code, log_tail=tail)
+        else:
+            update = {"exit_code": exit_code}
+            if status != "ok":
+                update["log_tail"] = tail
+            conn.table("crawl_runs").update(run_id, update)
+    finally:
+        conn.close()
+    return CrawlOutcome(run_id, status, exit_code, reason)

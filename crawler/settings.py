@@ -1,0 +1,88 @@
+"""Scrapy settings for releasewatch.
+
+The project's own settings (SITES.md, "Settings") default to the live sites and can be
+set with ``-s NAME=value`` or, for every one of them, an environment variable of the
+same name.
+"""
+
+import os
+
+__version__ = "0.1.0"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+BOT_NAME = "releasewatch"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- releasewatch settings (SITES.md) -------------------------------------------
+RELEASEWATCH_DB = _env("RELEASEWATCH_DB", "releasewatch.db")
+OSCE_BASE_URL = _env("OSCE_BASE_URL", "https://www.osce.org")
+UN_NEWS_BASE_URL = _env("UN_NEWS_BASE_URL", "https://news.un.org")
+UN_NEWS_FEEDS = _env("UN_NEWS_FEEDS", "/feed/subscribe/en/news/all/rss.xml")
+UN_PRESS_BASE_URL = _env("UN_PRESS_BASE_URL", "https://press.un.org")
+# Where conditional-GET validators and cached bodies live; default: next to the DB.
+RELEASEWATCH_HTTPCACHE_DIR = _env("RELEASEWATCH_HTTPCACHE_DIR", "")
+# Listing pages to follow at most in one run (a runaway pager is a bug, not news).
+RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "500"))
+
+# --- politeness -----------------------------------------------------------------
+USER_AGENT = _env(
+    "USER_AGENT",
+    f"releasewatch/{__version__} (+https://github.com/releasewatch/releasewatch; "
+    "press-release change tracker)",
+)
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port on a crawler that runs unattended
+
+# --- robustness -----------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+DOWNLOADER_MIDDLEWARES = {
+    # Honour Retry-After on 429/503 before the stock retry middleware sees them.
+    "crawler.middlewares.RetryAfterMiddleware": 540,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.StopAtKnownMiddleware": 950,
+}
+
+# --- conditional GET: Scrapy's HTTP cache, always revalidated --------------------
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "crawler.httpcache.RevalidatePolicy"
+HTTPCACHE_STORAGE = "crawler.httpcache.DatabaseSideCacheStorage"
+HTTPCACHE_GZIP = True
+
+# --- storage and health -----------------------------------------------------------
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.StoragePipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.health.CrawlHealth": 500,
+}
+SPIDER_CONTRACTS = {
+    "crawler.contracts.FixtureContract": 5,
+}
+
+LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,1 @@
+"""releasewatch spiders: one short file per source, built on ``spiders.base``."""

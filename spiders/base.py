@@ -1,0 +1,97 @@
+"""What every releasewatch spider shares: base URL from settings, allowed domains that
+follow it, ``-a full=1``, requests that report their failures to crawl health, and
+listing pagination with stop-at-known (``crawler.middlewares.StopAtKnownMiddleware``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.health import report_problem
+from spiders.extract import ListingRow, listing_rows, next_page_url, parse_html
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def request_meta(response: Response) -> dict:
+    """The response's request meta, or {} for a response built without a request."""
+    return response.request.meta if response.request is not None else {}
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in TRUE if value is not None else False
+
+
+class ReleaseSpider(scrapy.Spider):
+    """Base class: subclasses set ``name``, ``source`` and ``base_url_setting``."""
+
+    source: str = ""
+    base_url_setting: str = ""
+    base_url: str = ""
+    release_path: re.Pattern | None = None
+
+    def __init__(self, *args: Any, full: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.full = truthy(full)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if cls.base_url_setting:
+            spider.base_url = crawler.settings.get(cls.base_url_setting).rstrip("/")
+            spider.allowed_domains = [urlsplit(spider.base_url).hostname]
+        spider.max_listing_pages = crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES", 500)
+        return spider
+
+    def url(self, path: str) -> str:
+        """``path`` joined to the configured base URL (absolute URLs pass through)."""
+        return urljoin(self.base_url + "/", path.lstrip("/")) if "://" not in path else path
+
+    def request(self, url: str, callback, *, entry: bool = False, **meta: Any) -> scrapy.Request:
+        """A request whose failure is reported (``entry`` failures fail the run)."""
+        return scrapy.Request(url, callback=callback, errback=self.on_error,
+                              meta={"entry": entry, **meta}, dont_filter=entry)
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self.problem(request.url, f"could not fetch: {reason}", entry=request.meta.get("entry", False))
+
+    def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
+        """Report a page that did not give what it should (see ``crawler.health``)."""
+        report_problem(self.crawler, url, reason, entry=entry)
+
+    # --- listings ---------------------------------------------------------------
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        """Request every release a listing page links, then its next page.
+
+        The stop-at-known middleware drops the next page when all releases are known.
+        """
+        page = response.meta.get("page", 0)
+        root = parse_html(response.body, response.encoding)
+        next_url = next_page_url(root, response.url) if root is not None else None
+        rows = listing_rows(root, response.url, self.release_path) if root is not None else []
+        if not rows:
+            self.problem(response.url, "listing page shows no release links", entry=page == 0)
+            return
+        for row in rows:
+            yield self.release_request(row)
+        if next_url and page + 1 < self.max_listing_pages and next_url != response.url:
+            yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1)
+
+    def release_request(self, row: ListingRow) -> scrapy.Request:
+        return self.request(row.url, self.parse_release, release=True,
+                            listing_title=row.title, listing_date=row.date)
+
+    def parse_release(self, response: Response):  # pragma: no cover - abstract
+        raise NotImplementedError

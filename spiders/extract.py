@@ -1,0 +1,393 @@
+"""Extraction helpers shared by the spiders: page blocks, labelled metadata, lists.
+
+Sites get redesigned, so nothing here depends on class names: a page is read as the
+ordered text blocks of its content area (the part around the ``h1`` that carries the
+long paragraphs), with navigation, header, footer, forms and share widgets removed.
+Labelled metadata (``Place:`` ``VIENNA``) is read from that block stream whether the
+labels sit in ``dt``/``dd``, ``div``s, list items or one line of text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError
+
+from storage.normalize import clean_text, split_note
+
+CHROME_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form",
+               "svg", "iframe", "button", "select")
+CHROME_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
+# Class-name hints for widgets inside the content area; hints only, never required.
+CHROME_CLASS_HINTS = re.compile(
+    r"(^|[\s_-])(share|sharing|social|breadcrumb|related|pager|newsletter|subscribe|"
+    r"cookie|visually-hidden|sr-only|skip-link|tags|print|addtoany)([\s_-]|$)", re.I)
+BLOCK_TAGS = {"p", "li", "dt", "dd", "div", "td", "th", "h2", "h3", "h4", "h5", "h6",
+              "blockquote", "section", "article", "figcaption", "pre", "tr", "ul", "ol",
+              "dl", "table", "main", "body", "h1", "time", "address", "aside", "figure",
+              "details", "summary", "fieldset", "caption", "center", "thead", "tbody", "nav",
+              "header", "footer", "form"}
+CHROME_TEXT = re.compile(
+    r"^(join the mailing list|share( this)?:?|print|related( content| stories| news)?:?|"
+    r"follow us|subscribe|tags?:|read more|back to top|download|share on \w+)\b", re.I)
+
+
+@dataclass
+class Block:
+    """A run of text with its nearest block-level element's tag."""
+
+    tag: str
+    text: str
+    link_only: bool = False
+    links: tuple[str, ...] = ()
+
+
+@dataclass
+class Page:
+    """A release page reduced to title and ordered content blocks."""
+
+    title: str | None
+    blocks: list[Block] = field(default_factory=list)
+
+
+def parse_html(body: bytes | str, encoding: str | None = None):
+    """An lxml tree that survives truncated or malformed HTML (None if empty)."""
+    if isinstance(body, bytes):
+        if not body.strip():
+            return None
+        parser = lxml_html.HTMLParser(encoding=encoding or None, remove_comments=True)
+        try:
+            return lxml_html.document_fromstring(body, parser=parser)
+        except (ParserError, ValueError):
+            return None
+    try:
+        return lxml_html.document_fromstring(body) if body.strip() else None
+    except (ParserError, ValueError):
+        return None
+
+
+def strip_chrome(root) -> None:
+    """Remove navigation, header, footer, scripts, forms and share widgets in place."""
+    doomed = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            doomed.append(el)
+            continue
+        if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES:
+            doomed.append(el)
+        elif el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def _own_text(el) -> tuple[str, bool, tuple[str, ...]]:
+    """Text of ``el`` outside nested blocks, whether it is all link text, and the links."""
+    parts, linked, plain = [el.text or ""], [], [el.text or ""]
+    for child in el:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")
+            plain.append(child.tail or "")
+            continue
+        if child.tag not in BLOCK_TAGS:
+            inner = child.text_content()
+            parts.append(inner)
+            (linked if child.tag == "a" else plain).append(inner)
+        parts.append(child.tail or "")
+        plain.append(child.tail or "")
+    text = clean_text(" ".join(parts)).replace("\n\n", " ")
+    links = tuple(t for t in (clean_text(x) for x in linked) if t)
+    return text, bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain)), links
+
+
+def content_root(root, h1=None):
+    """The smallest ancestor of the ``h1`` that also holds the long paragraphs."""
+    h1 = h1 if h1 is not None else first_h1(root)
+    body = root.find("body") if root.find("body") is not None else root
+    if h1 is None:
+        main = root.xpath("//main|//*[@role='main']|//article")
+        return main[0] if main else body
+    node = h1.getparent()
+    while node is not None:
+        long_paragraphs = [p for p in node.iter("p") if len(p.text_content().strip()) > 120]
+        if long_paragraphs:
+            return node
+        node = node.getparent()
+    return body
+
+
+def first_h1(root):
+    """The page's main heading: the first ``h1`` with text, preferring ``main``/``article``."""
+    for path in ("//main//h1", "//*[@role='main']//h1", "//article//h1", "//h1"):
+        for h1 in root.xpath(path):
+            if h1.text_content().strip():
+                return h1
+    return None
+
+
+def blocks_after(scope, start=None) -> list[Block]:
+    """Ordered text blocks of ``scope`` (after element ``start`` when given).
+
+    Text is cut at every block-level element, in document order, so a ``div`` holding a
+    label ``div`` followed by links yields the label first and the links after it.
+    """
+    blocks: list[Block] = []
+    state = {"started": start is None}
+
+    def flush(tag: str, parts: list[str], linked: list[str], plain: list[str]) -> None:
+        text = clean_text(" ".join(parts)).replace("\n\n", " ")
+        if text and state["started"]:
+            links = tuple(t for t in (clean_text(x) for x in linked) if t)
+            link_only = bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain))
+            blocks.append(Block(tag, text, link_only, links))
+        parts.clear()
+        linked.clear()
+        plain.clear()
+
+    def walk(el) -> None:
+        if el is start:
+            state["started"] = True
+            return
+        parts, linked, plain = [el.text or ""], [], [el.text or ""]
+        for child in el:
+            if not isinstance(child.tag, str):
+                parts.append(child.tail or "")
+                plain.append(child.tail or "")
+                continue
+            if child.tag in BLOCK_TAGS or child is start or _contains(child, start):
+                flush(el.tag, parts, linked, plain)
+                walk(child)
+            else:
+                inner = child.text_content()
+                parts.append(inner)
+                (linked if child.tag == "a" else plain).append(inner)
+            parts.append(child.tail or "")
+            plain.append(child.tail or "")
+        flush(el.tag, parts, linked, plain)
+
+    walk(scope)
+    return blocks
+
+
+def _contains(el, target) -> bool:
+    return target is not None and _is_inside(target, el)
+
+
+def _is_inside(el, ancestor) -> bool:
+    node = el.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def read_page(body: bytes | str, encoding: str | None = None) -> Page | None:
+    """Title and content blocks of a page (None if it is not HTML at all)."""
+    root = parse_html(body, encoding)
+    if root is None:
+        return None
+    strip_chrome(root)
+    h1 = first_h1(root)
+    scope = content_root(root, h1)
+    title = clean_text(h1.text_content()) if h1 is not None else None
+    if not title:
+        og = root.xpath("//meta[@property='og:title']/@content")
+        title = clean_text(og[0]) if og else None
+    return Page(title=title, blocks=blocks_after(scope, h1 if h1 is not None and _is_inside(h1, scope) else None))
+
+
+def label_pattern(labels: Iterable[str]) -> re.Pattern:
+    """A pattern for ``Label:`` (colon optional) at the start of a block."""
+    alternatives = "|".join(re.escape(label).replace(r"\ ", r"\s+") for label in labels)
+    return re.compile(rf"^(?P<label>{alternatives})\s*(?::\s*(?P<value>.*)|$)", re.I)
+
+
+def read_labels(blocks: Sequence[Block], labels: Iterable[str], *, stop=None) -> tuple[dict[str, list[str]], int]:
+    """Read ``Label: value`` pairs from the start of ``blocks``.
+
+    Returns ``({label: [values]}, index of the first block after the metadata)``. A value
+    may follow its label in the same block or in the next blocks; reading stops at the
+    first block for which ``stop(block)`` is true (e.g. a long paragraph or a dateline).
+    """
+    canonical = {label.lower(): label for label in labels}
+    pattern = label_pattern(labels)
+    found: dict[str, list[str]] = {}
+    current, end, index = None, 0, 0
+    for index, block in enumerate(blocks):
+        match = pattern.match(block.text)
+        if match and len(block.text) < 120:
+            current = canonical[" ".join(match.group("label").lower().split())]
+            found.setdefault(current, [])
+            if (match.group("value") or "").strip():
+                found[current].append(match.group("value").strip())
+            end = index + 1
+            continue
+        if stop and stop(block):
+            break
+        if current is not None and len(block.text) < 200:
+            found[current].extend(block.links if block.link_only else [block.text])
+            end = index + 1
+            continue
+        if found:
+            break
+    return {k: _dedupe(v) for k, v in found.items()}, end
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def body_paragraphs(blocks: Sequence[Block], *, min_chars: int = 1) -> list[str]:
+    """Paragraph-like blocks, stopping at the first chrome line (mailing list, share...)."""
+    out: list[str] = []
+    for block in blocks:
+        if CHROME_TEXT.match(block.text):
+            if out:
+                break
+            continue
+        if block.link_only and len(block.text) < 80:
+            continue
+        if block.tag in ("p", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "div", "dd", "td", "pre", "section", "article") and len(block.text) >= min_chars:
+            if not out or out[-1] != block.text:
+                out.append(block.text)
+    return out
+
+
+@dataclass
+class MenuList:
+    """A headed list in a site menu: its entries as ``{"name", "note"}`` and sub-lists."""
+
+    heading: str
+    items: list[dict]
+    children: dict[str, list[str]]
+
+
+def menu_section(root, heading: str, exclude: Iterable[str] = ()) -> MenuList | None:
+    """The list headed ``heading`` in a menu, in site order.
+
+    The heading is an element whose own text is exactly ``heading`` and which owns a
+    list: the ``ul``/``ol`` that follows it, or the one inside its ``li``. Among several
+    candidates (``Field operations`` is also a link in ``Fields of work``) the one whose
+    list is longest wins. Entries named in ``exclude`` are navigation, not members; a
+    nested list under an entry is returned in ``children``.
+    """
+    wanted = heading.casefold()
+    best = None
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("ul", "ol", "html", "body") or len(el) > 3:
+            continue
+        if " ".join((el.text_content() or "").split()).casefold() != wanted:
+            continue
+        lst = _owned_list(el)
+        if lst is not None and (best is None or len(lst) > len(best)):
+            best = lst
+    if best is None:
+        return None
+    excluded = {e.casefold() for e in exclude}
+    items, children = [], {}
+    for li in best.iterchildren("li"):
+        nested = li.find(".//ul")
+        if nested is None:
+            nested = li.find(".//ol")
+        label_el = li.find("a")
+        text = label_el.text_content() if label_el is not None else _own_text(li)[0]
+        text = " ".join(text.split())
+        if not text:
+            continue
+        if nested is not None:
+            children[text] = [" ".join(x.text_content().split()) for x in nested.iterchildren("li")]
+        if text.casefold() in excluded:
+            continue
+        name, note = split_note(text)
+        items.append({"name": name, "note": note})
+    return MenuList(heading, items, children)
+
+
+def _owned_list(el):
+    sibling = el.getnext()
+    while sibling is not None and sibling.tag not in ("ul", "ol") and not sibling.text_content().strip():
+        sibling = sibling.getnext()
+    if sibling is not None and sibling.tag in ("ul", "ol"):
+        return sibling
+    parent = el.getparent()
+    if parent is not None and parent.tag == "li":
+        for child in parent:
+            if child.tag in ("ul", "ol"):
+                return child
+    return None
+
+
+@dataclass
+class ListingRow:
+    """A release linked from a listing page, with what the teaser says about it."""
+
+    url: str
+    title: str | None
+    date: str | None
+
+
+def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None) -> list[ListingRow]:
+    """Release links of a listing page, in page order, without menus or pagers.
+
+    Drupal teasers mark the title link ``rel="bookmark"``; failing that, links in
+    headings of the content area, then links whose path matches ``path_pattern``.
+    Strips the page chrome from ``root`` in place: read the pager first.
+    """
+    from urllib.parse import urljoin, urlsplit
+
+    from storage.normalize import find_date
+
+    host = urlsplit(page_url).hostname
+    tree = root
+    strip_chrome(tree)
+    def matching(links: list) -> list:
+        if path_pattern is None:
+            return links
+        return [a for a in links if path_pattern.search(urlsplit(urljoin(page_url, a.get("href"))).path)]
+
+    candidates = tree.xpath("//a[@rel='bookmark'][@href]") or matching(
+        tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
+    rows, seen = [], set()
+    for a in candidates:
+        url = urljoin(page_url, a.get("href").strip())
+        parts = urlsplit(url)
+        if parts.hostname != host or parts.scheme not in ("http", "https") or url in seen:
+            continue
+        seen.add(url)
+        date, node = None, a
+        for _ in range(5):
+            node = node.getparent()
+            if node is None or len(node.xpath(".//a[@rel='bookmark']")) > 1:
+                break
+            date = find_date(node.text_content())
+            if date:
+                break
+        rows.append(ListingRow(url, clean_text(a.text_content()) or None, date))
+    return rows
+
+
+NEXT_TEXT = re.compile(r"^\s*(next|next page|older|more|›|»|>|next\s*[›»>])\s*$", re.I)
+
+
+def next_page_url(root, page_url: str) -> str | None:
+    """The pager's next page: ``rel=next``, a ``next`` item, or a ``Next`` link."""
+    from urllib.parse import urljoin
+
+    for path in ("//a[@rel='next']/@href", "//link[@rel='next']/@href",
+                 "//li[contains(@class,'next')]//a/@href"):
+        found = root.xpath(path)
+        if found:
+            return urljoin(page_url, found[0].strip())
+    for a in root.xpath("//a[@href]"):
+        if NEXT_TEXT.match(a.text_content() or "") or NEXT_TEXT.match(a.get("aria-label") or ""):
+            return urljoin(page_url, a.get("href").strip())
+    return None

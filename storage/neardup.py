@@ -1,0 +1,92 @@
+"""Near-duplicate search with MinHash (datasketch) and LSH buckets kept in SQLite.
+
+A mirror that fixed a typo, changed quotes or dropped a sentence is not byte-equal but
+is the same release. Each release body is reduced to word 3-gram shingles and a
+128-permutation MinHash. The signature is cut into 32 bands of 4 rows; two releases
+that share any band bucket are candidates, and a candidate is a near-duplicate when the
+estimated Jaccard similarity of the shingle sets is at least ``THRESHOLD``.
+
+Why 0.7: on the seed stories, a dropped sentence scores about 0.9 and a fixed typo or
+other quotes about 0.97, while two different releases on the same subject (a UN News
+story and the Secretary-General message it reports) stay below 0.3. With 32x4 bands a
+pair at 0.7 becomes a candidate with probability > 0.999, one at 0.3 with about 0.23,
+and every candidate is verified against its stored signature.
+
+Bodies shorter than ``MIN_WORDS`` are too short to judge and only dedupe exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import sqlite_utils
+from datasketch import MinHash
+
+from storage.normalize import normalize_for_hash, strip_dateline
+
+THRESHOLD = 0.7
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+SHINGLE = 3
+MIN_WORDS = 40
+
+
+def signature(body: str | None) -> np.ndarray | None:
+    """The MinHash signature of a body (without dateline), or None if it is too short."""
+    words = normalize_for_hash(strip_dateline(body)).split()
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash.update_batch(list(shingles))
+    return minhash.hashvalues.astype(np.uint64)
+
+
+def _buckets(sig: np.ndarray) -> list[tuple[int, str]]:
+    return [
+        (band, hashlib.blake2b(sig[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest())
+        for band in range(BANDS)
+    ]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.mean(a == b))
+
+
+def find_near_duplicate(db: sqlite_utils.Database, sig: np.ndarray | None) -> tuple[int, float] | None:
+    """The most similar stored release at or above THRESHOLD, as ``(release_id, similarity)``."""
+    if sig is None:
+        return None
+    buckets = _buckets(sig)
+    where = " OR ".join("(band = ? AND bucket = ?)" for _ in buckets)
+    params = [value for pair in buckets for value in pair]
+    candidates = db.execute(
+        f"SELECT DISTINCT s.release_id, s.signature FROM release_bands b "
+        f"JOIN release_signatures s ON s.release_id = b.release_id WHERE {where}",
+        params,
+    ).fetchall()
+    best: tuple[int, float] | None = None
+    for release_id, blob in candidates:
+        score = similarity(sig, np.frombuffer(blob, dtype=np.uint64))
+        if score >= THRESHOLD and (best is None or score > best[1]):
+            best = (release_id, score)
+    return best
+
+
+def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | None) -> None:
+    """Store (or replace) the signature and LSH buckets of a release."""
+    db.execute("DELETE FROM release_bands WHERE release_id = ?", [release_id])
+    db.execute("DELETE FROM release_signatures WHERE release_id = ?", [release_id])
+    if sig is None:
+        return
+    db.execute(
+        "INSERT INTO release_signatures (release_id, signature) VALUES (?, ?)",
+        [release_id, sig.tobytes()],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO release_bands (band, bucket, release_id) VALUES (?, ?, ?)",
+        [(band, bucket, release_id) for band, bucket in _buckets(sig)],
+    )

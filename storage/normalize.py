@@ -1,0 +1,162 @@
+"""Text normalisation, datelines, dates, canonical URLs and the content hash.
+
+Everything that decides whether two texts are "the same release" lives here, so the
+spiders, the storage and the tests agree on one definition (SITES.md, "Deduplication
+rules"): the hash covers what a release says, not how a page typesets it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_QUOTES = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u0060": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+}
+_DASHES = {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
+_TRANSLATE = str.maketrans({**_QUOTES, **_DASHES, "\u00a0": " ", "\u202f": " "})
+# Zero-width and other format characters (Cf) and controls (Cc) except newline/tab.
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2060\ufeff]")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+DASH_CLASS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_MONTH_RE = "|".join(MONTHS + [m[:3] for m in MONTHS] + ["Sept"])
+_DAY_MONTH_YEAR = rf"\d{{1,2}}\s+(?:{_MONTH_RE})\.?\s+\d{{4}}"
+_MONTH_DAY_YEAR = rf"(?:{_MONTH_RE})\.?\s+\d{{1,2}},?\s+\d{{4}}"
+# "VIENNA, 15 November 2007 - ", "MOSCOW, 26 February 2020 – ", "5 October 2009 – "
+DATELINE_RE = re.compile(
+    rf"^\s*(?:(?P<place>[A-Z\u00c0-\u00de][\w .'\u2019/()-]{{0,60}}?)\s*,\s*)?"
+    rf"(?P<date>{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR})\s*[{DASH_CLASS}:]+\s*"
+)
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|ref|ref_src|"
+    r"share|output_type|xtor|at_medium|at_campaign)$",
+    re.IGNORECASE,
+)
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text as stored: NFC, no invisible characters, paragraphs split by one blank line."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text.replace("\u00a0", " "))
+    paragraphs = [_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text)]
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def normalize_for_hash(text: str | None) -> str:
+    """Case-folded text with quotes, dashes and all whitespace made uniform.
+
+    Idempotent: ``normalize_for_hash(normalize_for_hash(t)) == normalize_for_hash(t)``.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = _INVISIBLE.sub("", text)
+    return " ".join(text.split()).casefold()
+
+
+def split_dateline(text: str | None) -> tuple[str | None, str | None, str]:
+    """Split a leading dateline off a body: ``(place, iso_date, rest)``.
+
+    >>> split_dateline("VIENNA, 15 November 2007 - Clarity on Kosovo")
+    ('VIENNA', '2007-11-15', 'Clarity on Kosovo')
+    """
+    text = text or ""
+    match = DATELINE_RE.match(text)
+    if not match:
+        return None, None, text
+    iso = parse_date(match.group("date"))
+    if iso is None:
+        return None, None, text
+    place = match.group("place")
+    place = " ".join(place.split()) if place else None
+    return place, iso, text[match.end():]
+
+
+def strip_dateline(text: str | None) -> str:
+    """The body without its leading dateline (if it has one)."""
+    return split_dateline(text)[2]
+
+
+def parse_date(value: str | None) -> str | None:
+    """Parse the date formats the sites print into ``YYYY-MM-DD``; None if impossible."""
+    if not value:
+        return None
+    value = " ".join(str(value).replace(",", " , ").split()).replace(" ,", ",").strip()
+    if not value:
+        return None
+    iso = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+    if iso:
+        try:
+            return date(*map(int, iso.groups())).isoformat()
+        except ValueError:
+            return None
+    cleaned = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", value).replace(".", "")
+    cleaned = cleaned.replace("Sept ", "Sep ")
+    for fmt in ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
+                "%A, %d %B %Y", "%a, %d %B %Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def content_hash(title: str | None, body: str | None) -> str:
+    """SHA-256 of what a release says: title and body, normalised, without dateline."""
+    payload = normalize_for_hash(title) + "\n" + normalize_for_hash(strip_dateline(body))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def canonical_url(url: str) -> str:
+    """The URL without fragment, tracking parameters, default port or trailing junk."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not TRACKING_PARAMS.match(k)]
+    )
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def split_note(text: str) -> tuple[str, str | None]:
+    """``"Finland – OSCE Chairpersonship 2025"`` -> ``("Finland", "OSCE Chairpersonship 2025")``.
+
+    Only a dash with spaces around it separates a note, so ``Bosnia-Herzegovina`` stays whole.
+    """
+    text = " ".join(text.split())
+    match = re.match(rf"^(?P<name>.+?)\s+[{DASH_CLASS}]+\s+(?P<note>.+)$", text)
+    if not match:
+        return text, None
+    return match.group("name").strip(), match.group("note").strip()
+
+
+_DATE_IN_TEXT = re.compile(rf"{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}|\d{{4}}-\d{{2}}-\d{{2}}")
+
+
+def find_date(text: str | None) -> str | None:
+    """The first parseable date inside a longer text (``Publishing date: 12 August 2025``)."""
+    for match in _DATE_IN_TEXT.finditer(text or ""):
+        iso = parse_date(match.group(0))
+        if iso:
+            return iso
+    return None

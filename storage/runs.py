@@ -1,0 +1,84 @@
+"""The ``crawl_runs`` history: a row when a crawl starts, completed when it ends."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import sqlite_utils
+
+from storage.schema import utcnow
+
+
+def start_run(
+    db: sqlite_utils.Database, spider: str, *, run_id: int | None = None,
+    trigger: str = "manual", pid: int | None = None,
+) -> int:
+    """Insert (or claim, when the scheduler pre-created it) a ``running`` row."""
+    row = {
+        "spider": spider, "started_at": utcnow(), "status": "running",
+        "trigger": trigger, "pid": pid,
+    }
+    if run_id is not None:
+        db.table("crawl_runs").upsert({"id": run_id, **row}, pk="id")
+        return run_id
+    return db.table("crawl_runs").insert(row).last_pk
+
+
+def close_run(
+    db: sqlite_utils.Database, run_id: int, *, status: str, reason: str,
+    finish_reason: str | None, problems: list[dict] | None = None,
+    exit_code: int | None = None, log_tail: str | None = None, **counts: int,
+) -> None:
+    """Complete a run: status, counts, duration, and one ``crawl_errors`` row per problem."""
+    finished = utcnow()
+    started = db.execute("SELECT started_at FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+    duration = None
+    if started and started[0]:
+        duration = (_parse(finished) - _parse(started[0])).total_seconds()
+    problems = problems or []
+    with db.atomic():
+        update = {
+            "finished_at": finished, "status": status, "reason": reason,
+            "finish_reason": finish_reason, "duration_s": duration,
+            "errors": len(problems), **counts,
+        }
+        if exit_code is not None:
+            update["exit_code"] = exit_code
+        if log_tail is not None:
+            update["log_tail"] = log_tail
+        db.table("crawl_runs").update(run_id, update)
+        spider = db.execute("SELECT spider FROM crawl_runs WHERE id = ?", [run_id]).fetchone()[0]
+        db.table("crawl_errors").insert_all(
+            [{"run_id": run_id, "spider": spider, **p} for p in problems]
+        )
+
+
+def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
+    """Mark ``running`` rows whose process is gone (killed, crashed) as ``failed``."""
+    abandoned = 0
+    for run_id, pid in db.execute(
+        "SELECT id, pid FROM crawl_runs WHERE status = 'running'"
+    ).fetchall():
+        if pid and _alive(pid):
+            continue
+        db.table("crawl_runs").update(run_id, {
+            "status": "failed", "finish_reason": "abandoned",
+            "reason": "the crawl process ended without closing its run (killed or crashed)",
+        })
+        abandoned += 1
+    return abandoned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

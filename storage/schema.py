@@ -1,0 +1,154 @@
+"""The public schema (SITES.md, "Database") and how a connection to it is opened.
+
+``open_db`` is the only way the project opens the database: WAL so Datasette reads while
+a crawl writes, a busy timeout so a briefly locked database makes a writer wait instead
+of dropping an item, and foreign keys on.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 30_000
+
+TABLES: dict[str, dict] = {
+    "releases": {
+        "columns": {
+            "id": int, "source": str, "url": str, "title": str, "published": str,
+            "place": str, "body": str, "content_hash": str, "fields_of_work": str,
+            "issuers": str, "topics": str, "symbol": str, "document_type": str,
+            "lead": str, "first_seen": str, "last_seen": str,
+        },
+        "pk": "id",
+        "not_null": {"source", "url", "content_hash", "first_seen", "last_seen"},
+        "indexes": [["content_hash"], ["source", "published"], ["published"], ["url"]],
+    },
+    "release_urls": {
+        "columns": {
+            "url": str, "release_id": int, "first_seen": str, "last_seen": str,
+            "source": str, "content_hash": str, "similarity": float,
+        },
+        "pk": "url",
+        "foreign_keys": [("release_id", "releases", "id")],
+        "not_null": {"release_id", "first_seen"},
+        "indexes": [["release_id"]],
+    },
+    "release_versions": {
+        "columns": {
+            "id": int, "release_id": int, "content_hash": str, "title": str, "body": str,
+            "seen_at": str, "url": str,
+        },
+        "pk": "id",
+        "foreign_keys": [("release_id", "releases", "id")],
+        "not_null": {"release_id", "content_hash", "seen_at"},
+        "indexes": [["release_id"], ["content_hash"]],
+    },
+    # MinHash LSH buckets for near-duplicate search (storage/neardup.py).
+    "release_bands": {
+        "columns": {"band": int, "bucket": str, "release_id": int},
+        "pk": ("band", "bucket", "release_id"),
+        "foreign_keys": [("release_id", "releases", "id")],
+        "indexes": [["release_id"]],
+    },
+    "release_signatures": {
+        "columns": {"release_id": int, "signature": bytes},
+        "pk": "release_id",
+        "foreign_keys": [("release_id", "releases", "id")],
+    },
+    "list_snapshots": {
+        "columns": {
+            "id": int, "list": str, "taken_at": str, "content_hash": str, "items": str,
+            "run_id": int,
+        },
+        "pk": "id",
+        "not_null": {"list", "taken_at", "content_hash", "items"},
+        "indexes": [["list", "taken_at"]],
+    },
+    "list_changes": {
+        "columns": {
+            "id": int, "list": str, "change": str, "item": str, "before": str,
+            "after": str, "detected_at": str, "snapshot_id": int,
+        },
+        "pk": "id",
+        "foreign_keys": [("snapshot_id", "list_snapshots", "id")],
+        "not_null": {"list", "change", "item", "detected_at"},
+        "indexes": [["list", "detected_at"], ["detected_at"], ["snapshot_id"]],
+    },
+    # Observations that were not healthy enough to compare (SITES.md: a failed or
+    # empty page never means "every State left"); kept so the next crawl can confirm.
+    "list_pending": {
+        "columns": {"list": str, "seen_at": str, "content_hash": str, "items": str,
+                    "reason": str},
+        "pk": "list",
+    },
+    "crawl_runs": {
+        "columns": {
+            "id": int, "spider": str, "started_at": str, "finished_at": str,
+            "status": str, "pages": int, "items_new": int, "items_changed": int,
+            "items_unchanged": int, "errors": int, "finish_reason": str,
+            "reason": str, "duration_s": float, "exit_code": int, "log_tail": str,
+            "trigger": str, "pid": int,
+        },
+        "pk": "id",
+        "not_null": {"spider", "started_at"},
+        "indexes": [["spider", "started_at"], ["status"]],
+    },
+    "crawl_errors": {
+        "columns": {"id": int, "run_id": int, "spider": str, "url": str, "error": str,
+                    "at": str},
+        "pk": "id",
+        "indexes": [["run_id"]],
+    },
+}
+
+
+def utcnow() -> str:
+    """Now as ISO 8601 UTC text, second precision (the schema's time format)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and create or migrate) the database at ``path``.
+
+    Raises ``FileNotFoundError`` when ``create`` is false and the file does not exist,
+    and ``sqlite3.OperationalError`` with SQLite's own message when it cannot be written.
+    """
+    path = Path(path)
+    if not create and not path.exists():
+        raise FileNotFoundError(f"database {path} does not exist: run a crawl first")
+    if create and path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    if create:
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns and indexes; never drops anything."""
+    existing = set(db.table_names())
+    for name, spec in TABLES.items():
+        table = db.table(name)
+        if name not in existing:
+            table.create(
+                spec["columns"], pk=spec["pk"], foreign_keys=spec.get("foreign_keys"),
+                not_null=spec.get("not_null"), if_not_exists=True,
+            )
+        else:
+            have = set(table.columns_dict)
+            for column, kind in spec["columns"].items():
+                if column not in have:
+                    table.add_column(column, kind)
+        for columns in spec.get("indexes", []):
+            table.create_index(columns, if_not_exists=True)

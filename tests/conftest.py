@@ -1,0 +1,69 @@
+"""Shared fixtures: local copies of the sites on 127.0.0.1 and a ``scrapy crawl`` runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from crawler.localsite import osce
+from crawler.localsite.server import LocalSite
+from storage import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = Path(__file__).resolve().parent / "files"
+FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "0", "RETRY_TIMES": "1",
+        "DOWNLOAD_TIMEOUT": "5", "LOG_LEVEL": "INFO"}
+
+
+def fixture_response(name: str, url: str, **meta) -> HtmlResponse:
+    """A saved page from ``tests/files`` as if downloaded from ``url``."""
+    request = Request(url, meta=meta)
+    return HtmlResponse(url=url, body=(FILES / name).read_bytes(), encoding="utf-8", request=request)
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: str
+    db_path: Path
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        db = open_db(self.db_path)
+        try:
+            return list(db.query(sql, params))
+        finally:
+            db.close()
+
+    def scalar(self, sql: str, params=()):
+        return next(iter(self.rows(sql, params)[0].values()))
+
+
+def scrapy_crawl(spider: str, db_path: Path, settings: dict | None = None,
+                 args: dict | None = None, timeout: float = 120, env: dict | None = None) -> CrawlResult:
+    """Run ``scrapy crawl`` as a user would, from the project root."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"RELEASEWATCH_DB={db_path}"]
+    for key, value in {**FAST, **(settings or {})}.items():
+        command += ["-s", f"{key}={value}"]
+    for key, value in (args or {}).items():
+        command += ["-a", f"{key}={value}"]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, db_path)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "releasewatch.db"
+
+
+@pytest.fixture
+def osce_site():
+    """The seed releases and menu on a local OSCE site."""
+    with LocalSite(osce.build_site(osce.seed_releases())) as site:
+        yield site

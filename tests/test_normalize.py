@@ -1,0 +1,82 @@
+"""What must hash equal and what must not (SITES.md, "Deduplication rules")."""
+
+import pytest
+
+from storage.normalize import (
+    canonical_url, clean_text, content_hash, find_date, normalize_for_hash, parse_date,
+    split_dateline, split_note,
+)
+
+BODY = ("VIENNA, 15 November 2007 - Clarity on Kosovo\u2019s future is critical, said "
+        "Joachim Ruecker.\n\n\u201cIts comparative advantage\u201d is the field presence.")
+
+
+def test_whitespace_quotes_and_dashes_hash_equal():
+    variant = BODY.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    variant = variant.replace(" - ", " \u2013 ").replace("\n\n", "\n   \n\n ")
+    assert content_hash("OSCE plays role", BODY) == content_hash("OSCE  plays\u00a0role", variant)
+
+
+def test_leading_dateline_does_not_count():
+    without = BODY.split(" - ", 1)[1]
+    assert content_hash("T", BODY) == content_hash("T", without)
+    assert content_hash("T", BODY) == content_hash("T", "5 October 2009 \u2013 " + without)
+
+
+def test_changed_word_or_title_hashes_different():
+    assert content_hash("T", BODY) != content_hash("T", BODY.replace("critical", "crucial"))
+    assert content_hash("T", BODY) != content_hash("Other title", BODY)
+
+
+def test_normalize_is_idempotent():
+    once = normalize_for_hash(BODY)
+    assert normalize_for_hash(once) == once
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("VIENNA, 15 November 2007 - Clarity", ("VIENNA", "2007-11-15", "Clarity")),
+    ("MOSCOW, 26 February 2020 \u2013 OSCE", ("MOSCOW", "2020-02-26", "OSCE")),
+    ("STRASBOURG, 17 May 2024 \u2014 The", ("STRASBOURG", "2024-05-17", "The")),
+    ("5 October 2009 \u2013 Secretary-General", (None, "2009-10-05", "Secretary-General")),
+    ("THE HAGUE, 3 March 2021 - x", ("THE HAGUE", "2021-03-03", "x")),
+    ("No dateline here, 5 people - said", (None, None, "No dateline here, 5 people - said")),
+    ("VIENNA, 31 February 2020 - impossible", (None, None, "VIENNA, 31 February 2020 - impossible")),
+])
+def test_split_dateline(text, expected):
+    assert split_dateline(text) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("15 November 2007", "2007-11-15"),
+    ("Tue, 15 Nov 2007 12:00:00 +0000", "2007-11-15"),
+    ("2024-05-17T10:00:00Z", "2024-05-17"),
+    ("November 15, 2007", "2007-11-15"),
+    ("31 February 2020", None),
+    ("2020-13-01", None),
+    ("", None),
+    ("soon", None),
+])
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+def test_find_date_in_teaser_text():
+    assert find_date("Publishing date: 12 August 2025") == "2025-08-12"
+    assert find_date("no date") is None
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    assert canonical_url("HTTPS://www.OSCE.org:443/pc/49473?utm_source=tw&fbclid=1#top") == \
+        "https://www.osce.org/pc/49473"
+    assert canonical_url("https://x.org/a?page=2&utm_medium=x") == "https://x.org/a?page=2"
+
+
+def test_split_note_any_dash_with_spaces():
+    assert split_note("Finland \u2013 OSCE Chairpersonship 2025") == ("Finland", "OSCE Chairpersonship 2025")
+    assert split_note("Malta - OSCE Chairpersonship 2024") == ("Malta", "OSCE Chairpersonship 2024")
+    assert split_note("Switzerland \u2014 OSCE Chairpersonship 2026") == ("Switzerland", "OSCE Chairpersonship 2026")
+    assert split_note("Guinea-Bissau") == ("Guinea-Bissau", None)
+
+
+def test_clean_text_keeps_paragraphs_and_drops_invisibles():
+    assert clean_text(" a \u200b b\n\n\n c\x00 ") == "a b\n\nc"

@@ -1,0 +1,115 @@
+"""store_release: new, unchanged, changed (versions), duplicate URLs and near-duplicates."""
+
+import json
+
+import pytest
+
+from storage import open_db, store_release
+from storage.releases import InvalidRelease
+
+PARAS = [
+    "VIENNA, 15 November 2007 - Clarity on Kosovo's future is critical for the communities in "
+    "Kosovo and to ensuring stability in the region, said Joachim Ruecker, Special Representative "
+    "of the United Nations Secretary-General, addressing the OSCE Permanent Council in Vienna today.",
+    "In his speech Ruecker also highlighted the OSCE's work in Kosovo. Its comparative advantage, "
+    "the extensive field presence, is now, more than ever, an indispensable tool through which the "
+    "rest of the international community remains well informed on what is happening throughout Kosovo.",
+    "On status talks, Ruecker said: I continue to have faith in a positive outcome. An agreed solution "
+    "will be optimal outcome, and the easiest to implement.",
+    "The Permanent Council is the OSCE's main, regular decision-making body. It meets weekly in "
+    "Vienna to discuss developments in the 56-country OSCE area and to make appropriate decisions.",
+]
+ITEM = {"source": "osce", "url": "https://www.osce.org/pc/49473", "title": "OSCE plays indispensable role",
+        "body": "\n\n".join(PARAS), "published": "2007-11-15", "place": "VIENNA",
+        "issuers": ["Permanent Council"], "fields_of_work": ["Conflict prevention and resolution"]}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "t.db")
+    yield database
+    database.close()
+
+
+def count(db, table):
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_schema_is_public_contract_and_wal(db):
+    assert db.journal_mode == "wal"
+    cols = {t: set(db.table(t).columns_dict) for t in ("releases", "release_urls", "release_versions",
+                                                       "list_snapshots", "list_changes", "crawl_runs")}
+    assert {"id", "source", "url", "title", "published", "place", "body", "content_hash",
+            "fields_of_work", "issuers", "topics", "symbol", "document_type", "first_seen",
+            "last_seen"} <= cols["releases"]
+    assert {"url", "release_id", "first_seen"} <= cols["release_urls"]
+    assert {"id", "release_id", "content_hash", "title", "body", "seen_at"} <= cols["release_versions"]
+    assert {"id", "list", "taken_at", "content_hash", "items"} <= cols["list_snapshots"]
+    assert {"id", "list", "change", "item", "before", "after", "detected_at", "snapshot_id"} <= cols["list_changes"]
+    assert {"id", "spider", "started_at", "finished_at", "status", "pages", "items_new",
+            "items_changed", "items_unchanged", "errors", "finish_reason"} <= cols["crawl_runs"]
+    assert db.table("release_urls").foreign_keys[0].other_table == "releases"
+
+
+def test_new_then_unchanged_moves_only_last_seen(db):
+    first = store_release(db, ITEM, now="2026-01-01T00:00:00Z")
+    again = store_release(db, ITEM, now="2026-01-02T00:00:00Z")
+    assert (first.status, again.status) == ("new", "unchanged")
+    row = db.execute("SELECT first_seen, last_seen, issuers, fields_of_work FROM releases").fetchone()
+    assert row[:2] == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
+    assert json.loads(row[2]) == ["Permanent Council"]
+    assert (count(db, "releases"), count(db, "release_versions"), count(db, "release_urls")) == (1, 1, 1)
+
+
+def test_same_url_changed_text_is_a_new_version(db):
+    store_release(db, ITEM)
+    edited = {**ITEM, "body": ITEM["body"].replace("critical", "crucial")}
+    result = store_release(db, edited)
+    assert result.status == "changed"
+    assert (count(db, "releases"), count(db, "release_versions")) == (1, 2)
+    assert "crucial" in db.execute("SELECT body FROM releases").fetchone()[0]
+    assert store_release(db, edited).status == "unchanged"
+
+
+def test_same_text_at_another_url_is_one_release(db):
+    store_release(db, ITEM)
+    mirror = {**ITEM, "source": "article", "url": "https://mirror.example/story?utm_source=x",
+              "body": ITEM["body"].replace("'", "\u2019").replace(" - ", " \u2013 ")}
+    result = store_release(db, mirror)
+    assert result.status == "duplicate"
+    assert count(db, "releases") == 1 and count(db, "release_versions") == 1
+    assert [r[0] for r in db.execute("SELECT url FROM release_urls ORDER BY url")] == [
+        "https://mirror.example/story", "https://www.osce.org/pc/49473"]
+
+
+def test_small_edits_are_a_near_duplicate(db):
+    store_release(db, ITEM)
+    copy = {**ITEM, "source": "article", "url": "https://mirror.example/b",
+            "title": "OSCE plays indispensable role | Mirror",
+            "body": "\n\n".join(PARAS[:3]).replace("Ruecker", "Rücker", 1)}
+    result = store_release(db, copy)
+    assert result.status == "near_duplicate" and result.similarity >= 0.7
+    assert count(db, "releases") == 1
+
+
+def test_unrelated_text_is_a_new_release(db):
+    store_release(db, ITEM)
+    other = {**ITEM, "url": "https://www.osce.org/pc/2", "title": "Another",
+             "body": " ".join(f"word{i} text{i * 7} sentence{i % 13}." for i in range(120))}
+    assert store_release(db, other).status == "new"
+    assert count(db, "releases") == 2
+
+
+def test_mirror_first_then_original_takes_the_source(db):
+    store_release(db, {**ITEM, "source": "article", "url": "https://mirror.example/x", "published": None})
+    result = store_release(db, ITEM)
+    assert result.status == "duplicate"
+    assert db.execute("SELECT source, published FROM releases").fetchone() == ("osce", "2007-11-15")
+
+
+def test_invalid_items_are_refused(db):
+    with pytest.raises(InvalidRelease):
+        store_release(db, {"source": "osce", "url": "https://x/1", "title": "", "body": " "})
+    with pytest.raises(InvalidRelease):
+        store_release(db, {"title": "t", "body": "b"})
+    assert count(db, "releases") == 0
