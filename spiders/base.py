@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
@@ -35,6 +35,7 @@ class ReleaseSpider(scrapy.Spider):
     source: str = ""
     base_url_setting: str = ""
     base_url: str = ""
+    default_base_url: str = ""  # the live site; its absolute links are rebased onto base_url
     release_path: re.Pattern | None = None
 
     def __init__(self, *args: Any, full: Any = None, **kwargs: Any):
@@ -53,6 +54,16 @@ class ReleaseSpider(scrapy.Spider):
     def url(self, path: str) -> str:
         """``path`` joined to the configured base URL (absolute URLs pass through)."""
         return urljoin(self.base_url + "/", path.lstrip("/")) if "://" not in path else path
+
+    def rebase(self, url: str) -> str:
+        """A link to the live site, moved onto the configured base URL (local copies)."""
+        if not self.default_base_url or self.base_url == self.default_base_url.rstrip("/"):
+            return url
+        parts, live = urlsplit(url), urlsplit(self.default_base_url)
+        if parts.hostname not in (live.hostname, f"www.{live.hostname}", live.hostname.removeprefix("www.")):
+            return url
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def request(self, url: str, callback, *, entry: bool = False, **meta: Any) -> scrapy.Request:
         """A request whose failure is reported (``entry`` failures fail the run)."""
@@ -90,7 +101,7 @@ class ReleaseSpider(scrapy.Spider):
             yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1)
 
     def release_request(self, row: ListingRow) -> scrapy.Request:
-        return self.request(row.url, self.parse_release, release=True,
+        return self.request(self.rebase(row.url), self.parse_release, release=True,
                             listing_title=row.title, listing_date=row.date)
 
     def parse_release(self, response: Response):  # pragma: no cover - abstract

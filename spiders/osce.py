@@ -79,6 +79,7 @@ class OsceSpider(ReleaseSpider):
     name = "osce"
     source = "osce"
     base_url_setting = "OSCE_BASE_URL"
+    default_base_url = "https://www.osce.org"
     listing_path = "/press-releases"
     release_path = re.compile(r"^/[\w-]+(?:/[\w-]+)*/\d+/?$")
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from crawler.localsite import osce
+from crawler.localsite import osce, un_press
 
 
 def osce_fixtures() -> dict[str, str]:
@@ -28,9 +28,18 @@ def osce_fixtures() -> dict[str, str]:
     return files
 
 
+def un_press_fixtures() -> dict[str, str]:
+    site = un_press.build_site(un_press.sample_releases(), base="https://press.un.org")
+    files = {"un_press/rss.xml": site["/en/rss.xml"].body,
+             "un_press/listing-security-council.html": site["/en/content/security-council"].body}
+    for rel in un_press.sample_releases():
+        files[f"un_press/{rel.path.rsplit('/', 1)[1].removesuffix('.doc.htm')}.html"] = site[rel.path].body
+    return files
+
+
 def export(target: Path) -> list[Path]:
     written = []
-    for name, body in osce_fixtures().items():
+    for name, body in {**osce_fixtures(), **un_press_fixtures()}.items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(body if isinstance(body, str) else body.decode(), encoding="utf-8")

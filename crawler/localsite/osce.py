@@ -286,7 +286,8 @@ def build_site(releases: list[Release], menu: Menu | None = None, per_page: int 
     return pages
 
 
-def _sentence_pool() -> list[str]:
+def sentence_pool() -> list[str]:
+    """Every full sentence of the seed captures (material for generated pages)."""
     pool = []
     for seed in sorted(SEEDS.glob("*.txt")):
         text = seed.read_text()
@@ -304,7 +305,7 @@ def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> lis
     import random
 
     rng = random.Random(seed)
-    pool = _sentence_pool()
+    pool = sentence_pool()
     base = seed_releases()
     places = ["VIENNA", "WARSAW", "THE HAGUE", "BISHKEK", "SKOPJE", "PRISTINA", "TIRANA"]
     out = []

@@ -1,0 +1,114 @@
+"""UN Meetings Coverage and Press Releases (SITES.md, "press.un.org").
+
+    scrapy crawl un_press                          # feed + every body's listing, stop at known
+    scrapy crawl un_press -a body=security-council # only that listing (comma-separate several)
+    scrapy crawl un_press -a full=1                # back-fill: page through every listing
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scrapy.http import Response
+
+from crawler.items import ReleaseItem, ReleaseLoader
+from spiders.base import ReleaseSpider, request_meta
+from spiders.extract import ListingRow, body_paragraphs, parse_html, read_page
+from spiders.feeds import feed_entries
+
+BODIES = ("security-council", "general-assembly", "secretary-general")
+DOCUMENT_TYPES = ("Press Release", "Meetings Coverage", "Statement", "Note to Correspondents",
+                  "Readout", "Press Briefing")
+SYMBOL = re.compile(r"\b(?:[A-Z]{2,8}/)+[A-Z]{0,4}\d{2,6}(?:-(?:[A-Z]{2,8}/)+\d{2,6})*\b")
+# The symbol in a URL: sgsm21950 -> SG/SM/21950 (the page's own text is preferred).
+URL_SYMBOL = re.compile(r"/(?P<prefix>[a-z]+?)(?P<number>\d+)\.doc\.htm$")
+URL_PREFIXES = {"sgsm": "SG/SM", "sga": "SG/A", "sgt": "SG/T", "sc": "SC", "ga": "GA",
+                "gaef": "GA/EF", "gashc": "GA/SHC", "gal": "GA/L", "gaab": "GA/AB",
+                "gaspd": "GA/SPD", "gadis": "GA/DIS", "ecosoc": "ECOSOC", "dev": "DEV", "hr": "HR",
+                "org": "ORG", "pi": "PI", "dsgsm": "DSG/SM", "obv": "OBV", "wom": "WOM"}
+_META_LINE = re.compile(rf"^(?:{SYMBOL.pattern}|{'|'.join(DOCUMENT_TYPES)}|\d{{1,2}} \w+ \d{{4}})$")
+
+
+def symbol_from_url(url: str) -> str | None:
+    match = URL_SYMBOL.search(url)
+    if not match or match.group("prefix") not in URL_PREFIXES:
+        return None
+    return f"{URL_PREFIXES[match.group('prefix')]}/{match.group('number')}"
+
+
+def extract_release(response: Response) -> ReleaseItem | None:
+    """The press release on a page, or None when the page holds none."""
+    root = parse_html(response.body, response.encoding)
+    page = read_page(response.body, response.encoding)
+    if root is None or page is None or not page.title:
+        return None
+    top = " ".join(root.xpath("//main//text() | //article//text()")[:400]) or " ".join(root.xpath("//body//text()")[:400])
+    symbol = SYMBOL.search(top)
+    doc_type = next((t for t in root.xpath("//a/text()") if t.strip() in DOCUMENT_TYPES), None)
+    dated = (root.xpath("//*[contains(@class,'field--name-field-dated')]//time/@datetime")
+             or root.xpath("//main//time/@datetime | //article//time/@datetime")
+             or root.xpath("//meta[@property='article:published_time']/@content"))
+    body_nodes = root.xpath("//*[contains(@class,'field--name-body')]//p")
+    if body_nodes:
+        paragraphs = [" ".join(p.text_content().split()) for p in body_nodes]
+    else:
+        paragraphs = [p for p in body_paragraphs(page.blocks) if not _META_LINE.match(p)]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        return None
+    loader = ReleaseLoader(response=response)
+    loader.add_value("source", "un_press")
+    loader.add_value("url", response.url)
+    loader.add_value("title", page.title)
+    loader.add_value("published", dated[:1])
+    loader.add_value("published", request_meta(response).get("listing_date"))
+    loader.add_value("symbol", symbol.group(0) if symbol else symbol_from_url(response.url))
+    loader.add_value("document_type", doc_type)
+    loader.add_value("body", paragraphs)
+    return loader.load_item()
+
+
+class UnPressSpider(ReleaseSpider):
+    """New releases from the site feed and the listing of every body."""
+
+    name = "un_press"
+    source = "un_press"
+    base_url_setting = "UN_PRESS_BASE_URL"
+    default_base_url = "https://press.un.org"
+    release_path = re.compile(r"\.doc\.htm$")
+
+    def __init__(self, *args, body: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bodies = [b.strip() for b in body.split(",") if b.strip()] if body else list(BODIES)
+
+    async def start(self):
+        yield self.request(self.url("/en/rss.xml"), self.parse_feed, entry=True)
+        for body in self.bodies:
+            yield self.request(self.url(f"/en/content/{body}?page=0"), self.parse_listing,
+                               entry=True, listing=True, page=0)
+
+    def parse_feed(self, response: Response) -> Iterator:
+        """The feed's newest items (the listings find the rest).
+
+        @fixture un_press/rss.xml
+        @returns requests 2 2
+        """
+        entries = feed_entries(response)
+        if not entries:
+            self.problem(response.url, "feed has no items (not a feed, or empty)", entry=True)
+        for entry in entries:
+            yield self.release_request(ListingRow(entry.url, entry.title, entry.date))
+
+    def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
+        """Parse one press release.
+
+        @fixture un_press/sc15431.html
+        @returns items 1 1
+        @scrapes source url title published symbol document_type body
+        """
+        item = extract_release(response)
+        if item is None:
+            self.problem(response.url, "no press release found on the page")
+            return
+        yield item
