@@ -65,6 +65,9 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
         loader.add_value("published", meta.get(label, []))
     loader.add_value("published", date)
     loader.add_value("published", request_meta(response).get("listing_date"))
+    loader.add_value("published", response.xpath(
+        "//main//time/@datetime | //article//time/@datetime"
+        " | //meta[@property='article:published_time']/@content").getall())
     loader.add_value("place", meta.get("Place", []))
     loader.add_value("place", place)
     loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", []))
