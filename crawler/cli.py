@@ -57,8 +57,14 @@ def crawl(spider, db_path, full, arguments, settings, timeout, as_json) -> None:
     args = _pairs(arguments, "-a")
     if full:
         args["full"] = "1"
-    outcome = run_crawl(spider, db=db_path, settings=_pairs(settings, "-s"), args=args,
-                        timeout=timeout, stream=not as_json)
+    from crawler.progress import ProgressView
+
+    view = ProgressView(spider)
+    with view:
+        outcome = run_crawl(spider, db=db_path, settings=_pairs(settings, "-s"), args=args,
+                            timeout=timeout, progress=view.update)
+    if not as_json:
+        view.summary(outcome.status)
     if as_json:
         click.echo(json.dumps(outcome.__dict__))
     else:
@@ -85,3 +91,5 @@ def demo(db_path, serve, port) -> None:
         from crawler.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +55,15 @@ def run_crawl(
     spider: str, *, db: str, settings: Mapping[str, object] | None = None,
     args: Mapping[str, object] | None = None, timeout: float | None = None,
     trigger: str = "manual", stream: bool = False, stop_event=None, grace: float = 30.0,
+    progress: Callable[[dict], None] | None = None,
 ) -> CrawlOutcome:
     """Run a crawl to the end (or its timeout) and return its recorded outcome.
 
     The ``crawl_runs`` row is created here first, so a crawl that never starts, crashes
     or hangs is still recorded (as ``failed``, with the log tail and exit code).
     ``stop_event`` (a ``threading.Event``) asks the crawl to stop: SIGINT first, so Scrapy
-    closes cleanly, then SIGKILL after ``grace`` seconds.
+    closes cleanly, then SIGKILL after ``grace`` seconds. ``progress`` is called with the
+    crawl's counters (``crawler.progress.COUNTERS``) about once a second.
     """
     db = str(Path(db).resolve())
     conn = open_db(db)
@@ -73,25 +75,47 @@ def run_crawl(
            "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     command = crawl_command(spider, db=db, settings=settings, args=args)
-    with tempfile.TemporaryFile(mode="w+b") as log:
+    with tempfile.TemporaryFile(mode="w+b") as log, tempfile.TemporaryDirectory() as scratch:
+        tick = None
+        if progress is not None:
+            env["RELEASEWATCH_PROGRESS_FILE"] = str(Path(scratch, "progress.jsonl"))
+            tick = _progress_poller(env["RELEASEWATCH_PROGRESS_FILE"], progress)
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
             stdout=None if stream else log, stderr=None if stream else subprocess.STDOUT,
             start_new_session=True,
         )
-        exit_code, why = _wait(process, timeout, stop_event, grace)
+        exit_code, why = _wait(process, timeout, stop_event, grace, tick)
+        if tick:
+            tick()
         log.seek(0)
         tail = b"".join(log.readlines()[-LOG_TAIL_LINES:]).decode("utf-8", "replace")
     return _finish(db, run_id, exit_code, why, tail)
 
 
-def _wait(process: subprocess.Popen, timeout: float | None, stop_event, grace: float) -> tuple[int | None, str | None]:
+def _progress_poller(path: str, progress: Callable[[dict], None]) -> Callable[[], None]:
+    from crawler.progress import read_new_lines
+
+    offset = 0
+
+    def tick() -> None:
+        nonlocal offset
+        lines, offset = read_new_lines(path, offset)
+        for line in lines:
+            progress(line)
+
+    return tick
+
+
+def _wait(process: subprocess.Popen, timeout: float | None, stop_event, grace: float,
+          tick: Callable[[], None] | None = None) -> tuple[int | None, str | None]:
     deadline = time.monotonic() + timeout if timeout else None
     while True:
         try:
             return process.wait(timeout=0.5), None
         except subprocess.TimeoutExpired:
-            pass
+            if tick:
+                tick()
         if deadline and time.monotonic() > deadline:
             _terminate(process, grace=5)
             return process.returncode, f"timed out after {timeout:.0f}s and was terminated"

@@ -77,6 +77,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.health.CrawlHealth": 500,
+    "crawler.progress.ProgressReporter": 510,
 }
 SPIDER_CONTRACTS = {
     "crawler.contracts.FixtureContract": 5,

@@ -15,7 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.health import report_problem
-from spiders.extract import ListingRow, listing_rows, next_page_url, parse_html
+from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -91,10 +91,13 @@ class ReleaseSpider(scrapy.Spider):
         page = response.meta.get("page", 0)
         root = parse_html(response.body, response.encoding)
         next_url = next_page_url(root, response.url) if root is not None else None
+        last = last_page_number(root, response.url) if root is not None and page == 0 and self.full else None
         rows = listing_rows(root, response.url, self.release_path) if root is not None else []
         if not rows:
             self.problem(response.url, "listing page shows no release links", entry=page == 0)
             return
+        if last is not None:  # the pager tells how long a back-fill is: progress gets an ETA
+            self.crawler.stats.inc_value("releasewatch/expected_pages", (last + 1) * (len(rows) + 1))
         for row in rows:
             yield self.release_request(row)
         if next_url and page + 1 < self.max_listing_pages and next_url != response.url:

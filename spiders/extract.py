@@ -390,3 +390,17 @@ def next_page_url(root, page_url: str) -> str | None:
         if NEXT_TEXT.match(a.text_content() or "") or NEXT_TEXT.match(a.get("aria-label") or ""):
             return urljoin(page_url, a.get("href").strip())
     return None
+
+
+def last_page_number(root, page_url: str) -> int | None:
+    """The number N of the pager's last page (``?page=N``), when the pager tells it."""
+    from urllib.parse import parse_qs, urljoin, urlsplit
+
+    hrefs = root.xpath("//a[@rel='last']/@href | //li[contains(@class,'last')]//a/@href") or [
+        a.get("href") for a in root.xpath("//a[@href]")
+        if re.match(r"^\s*(last|last page)\b", a.text_content() or "", re.I)]
+    for href in hrefs:
+        query = parse_qs(urlsplit(urljoin(page_url, href)).query)
+        if query.get("page", [""])[0].isdigit():
+            return int(query["page"][0])
+    return None
