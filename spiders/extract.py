@@ -9,6 +9,7 @@ labels sit in ``dt``/``dd``, ``div``s, list items or one line of text.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,12 +56,32 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
 
 
+def page_encoding(body: bytes, declared: str | None) -> str | None:
+    """The encoding to read ``body`` with: UTF-8 whenever the bytes are valid UTF-8.
+
+    Servers mislabel pages (a ``charset=iso-8859-1`` header on a UTF-8 page, or a legacy
+    page that claims UTF-8). Non-ASCII bytes that decode as UTF-8 are practically never
+    anything else, and bytes that do not decode as UTF-8 are not UTF-8, whatever the
+    page says: then the declared encoding, or Windows-1252 (a superset of Latin-1).
+    """
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        declared = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        declared = None
+    return declared if declared and declared != "utf-8" else "cp1252"
+
+
 def parse_html(body: bytes | str, encoding: str | None = None):
-    """An lxml tree that survives truncated or malformed HTML (None if empty)."""
+    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty)."""
     if isinstance(body, bytes):
         if not body.strip():
             return None
-        parser = lxml_html.HTMLParser(encoding=encoding or None, remove_comments=True)
+        parser = lxml_html.HTMLParser(encoding=page_encoding(body, encoding), remove_comments=True)
         try:
             return lxml_html.document_fromstring(body, parser=parser)
         except (ParserError, ValueError):
