@@ -93,7 +93,12 @@ def parse_html(body: bytes | str, encoding: str | None = None):
 
 
 def strip_chrome(root) -> None:
-    """Remove navigation, header, footer, scripts, forms and share widgets in place."""
+    """Remove navigation, header, footer, scripts, forms and share widgets in place.
+
+    An element that holds the ``main`` content is kept: one unclosed ``div`` in a header
+    makes lxml nest the rest of the page inside the header (browsers would not).
+    """
+    content = {el for main in root.xpath("//main|//*[@role='main']") for el in main.iterancestors()}
     doomed = []
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -102,7 +107,7 @@ def strip_chrome(root) -> None:
         if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
             doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
+        if el.getparent() is not None and el not in content:
             el.drop_tree()
 
 
