@@ -374,17 +374,26 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None) ->
     host = urlsplit(page_url).hostname
     tree = root
     strip_chrome(tree)
+    def path(href: str) -> str:
+        try:
+            return urlsplit(urljoin(page_url, href)).path
+        except ValueError:
+            return ""
+
     def matching(links: list) -> list:
         if path_pattern is None:
             return links
-        return [a for a in links if path_pattern.search(urlsplit(urljoin(page_url, a.get("href"))).path)]
+        return [a for a in links if path_pattern.search(path(a.get("href")))]
 
     candidates = tree.xpath("//a[@rel='bookmark'][@href]") or matching(
         tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
     rows, seen = [], set()
     for a in candidates:
-        url = urljoin(page_url, a.get("href").strip())
-        parts = urlsplit(url)
+        try:
+            url = urljoin(page_url, a.get("href").strip())
+            parts = urlsplit(url)
+        except ValueError:  # e.g. "http://[broken": one bad link must not lose the page
+            continue
         if parts.hostname != host or parts.scheme not in ("http", "https") or url in seen:
             continue
         seen.add(url)
