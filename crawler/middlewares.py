@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -61,26 +63,49 @@ class StopAtKnownMiddleware:
             yield entry
 
 
+def retry_after_seconds(value: bytes | str | None) -> float:
+    """Seconds a ``Retry-After`` header asks to wait: delta-seconds or an HTTP date."""
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value or "").strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class RetryAfterMiddleware:
-    """Wait as long as a 429/503 ``Retry-After`` asks (capped) before the retry happens."""
+    """Wait as long as a 429/503 ``Retry-After`` asks (capped) before the retry happens.
+
+    Its priority must be above Scrapy's RetryMiddleware (550): responses travel the
+    chain from high to low priority, and the retry middleware turns the response into
+    a new request that nobody after it sees. No wait when no retry is left.
+    """
 
     MAX_WAIT = 120.0
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.retry_times = crawler.settings.getint("RETRY_TIMES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response, spider: Spider | None = None):
-        if response.status in (429, 503) and b"Retry-After" in response.headers:
-            try:
-                wait = min(float(response.headers[b"Retry-After"]), self.MAX_WAIT)
-            except ValueError:
-                wait = 0.0
-            if wait > 0:
-                logger.info("%s asked to retry after %.0fs", request.url, wait)
-                self.crawler.stats.inc_value("releasewatch/retry_after_waits")
-                await asyncio.sleep(wait)
+        if response.status not in (429, 503) or b"Retry-After" not in response.headers:
+            return response
+        retries_left = request.meta.get("max_retry_times", self.retry_times) - request.meta.get("retry_times", 0)
+        if request.meta.get("dont_retry") or retries_left <= 0:
+            return response
+        wait = min(retry_after_seconds(response.headers[b"Retry-After"]), self.MAX_WAIT)
+        if wait > 0:
+            logger.info("%s asked to retry after %.0fs", request.url, wait)
+            self.crawler.stats.inc_value("releasewatch/retry_after_waits")
+            await asyncio.sleep(wait)
         return response
+
