@@ -1,4 +1,5 @@
-"""Middlewares: stop paging at known releases, and honour ``Retry-After``."""
+"""Middlewares: stop paging at known releases, honour ``Retry-After``, and make redirects
+that Scrapy would drop silently (off the site, in a loop) fail loudly."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spiders import Spider
+from w3lib.url import canonicalize_url, safe_url_string
 
 from storage import known_urls, open_db
 from storage.normalize import canonical_url
@@ -109,3 +113,38 @@ class RetryAfterMiddleware:
             await asyncio.sleep(wait)
         return response
 
+
+class RedirectGuardMiddleware:
+    """Turn a redirect off the site, or back into its own chain, into a request failure.
+
+    Scrapy drops such a redirect without a word (its offsite filter and duplicate filter
+    act on the new request), so a release behind it would vanish from a run that still
+    says ``ok``. Raising ``IgnoreRequest`` here, above the RedirectMiddleware (600),
+    sends the failure to the request's errback, which reports it. Requests with
+    ``dont_filter`` are left alone: Scrapy follows them, and stops a loop loudly
+    (``REDIRECT_MAX_TIMES``).
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        if (response.status not in self.REDIRECTS or b"Location" not in response.headers
+                or request.dont_filter or request.meta.get("dont_redirect")):
+            return response
+        target = urljoin(request.url, safe_url_string(response.headers[b"Location"]))
+        host = (urlsplit(target).hostname or "").lower()
+        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
+        if allowed and not request.meta.get("allow_offsite") and not any(
+                host == domain or host.endswith(f".{domain}") for domain in allowed):
+            raise IgnoreRequest(f"redirected off the site to {target}")
+        chain = {canonicalize_url(url) for url in [*request.meta.get("redirect_urls", []), request.url]}
+        if canonicalize_url(target) in chain:
+            raise IgnoreRequest(f"redirect loop back to {target}")
+        return response
