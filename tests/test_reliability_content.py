@@ -1,8 +1,8 @@
 """Bad content: malformed markup, wrong charsets, impossible dates, empty and changed pages.
 
 Parsing is checked on whole pages of the local OSCE site (``extract_release`` is what the
-spider runs on every release page); what the crawl does with a bad page (stored or not,
-run degraded) is checked end to end in ``test_bad_pages_degrade_the_run_and_store_no_junk``.
+spider runs on every release page); what a crawl does with a bad page (stored or not, run
+degraded) is checked end to end in ``test_reliability_faults.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 
 from crawler.localsite import osce
-from crawler.localsite.server import LocalSite, Page
 from spiders.extract import listing_rows, parse_html
 from spiders.osce import OsceSpider, extract_release
-from tests.conftest import scrapy_crawl
 
 URL = "http://127.0.0.1:8123/pc/49473"
 MENU = osce.seed_menu()
@@ -137,27 +135,3 @@ def test_listing_with_unparseable_or_script_links_keeps_the_good_ones():
     found = listing_rows(parse_html(page.encode(), "utf-8"), "http://127.0.0.1:8123/press-releases",
                          OsceSpider.release_path)
     assert [row.url for row in found] == [f"http://127.0.0.1:8123{r.path}" for r in good]
-
-
-@pytest.mark.slow
-def test_bad_pages_degrade_the_run_and_store_no_junk(db_path):
-    """Empty page, release without body, impossible date: the run says so, nothing is invented."""
-    kosovo, rama, council = KOSOVO, osce.seed_releases()[1], osce.seed_releases()[0]
-    feb31 = replace(rama, date="31 February 2020",
-                    paragraphs=[rama.paragraphs[0].replace("26 February", "31 February"), *rama.paragraphs[1:]])
-    no_body = replace(council, paragraphs=[])
-    pages = osce.build_site([council, feb31, kosovo])
-    pages[kosovo.path] = Page(b"")
-    pages[council.path] = Page(osce.page_html(MENU, council.title, osce.release_main(no_body)))
-    with LocalSite(pages) as site:
-        result = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url})
-    rows = result.rows("SELECT url, title, published, body FROM releases")
-    assert len(rows) == 1 and rows[0]["url"].endswith(rama.path)
-    assert rows[0]["published"] is None and rows[0]["body"].startswith("MOSCOW, 31 February 2020")
-    run = result.rows("SELECT status, errors FROM crawl_runs")[0]
-    assert run["status"] == "degraded"
-    errors = {path: " / ".join(row["error"] for row in result.rows(
-        "SELECT error FROM crawl_errors WHERE url = ?", [site.url + path])) for path in pages}
-    assert "no release found" in errors[kosovo.path]
-    assert "missing body" in errors[council.path]
-    assert "readable date" in errors[feb31.path]
