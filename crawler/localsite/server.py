@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +72,14 @@ class Hit:
 Handler = Callable[[str], Page | None]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that went away is no news
+            super().handle_error(request, client_address)
+
+
 class LocalSite:
     """Serve ``pages`` on 127.0.0.1; use as a context manager or call start()/stop()."""
 
@@ -94,8 +103,7 @@ class LocalSite:
             def do_GET(self, head: bool = False) -> None:
                 site._serve(self, head)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), _Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
