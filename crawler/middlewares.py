@@ -19,6 +19,7 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from storage import known_urls, open_db
 from storage.normalize import canonical_url
+from storage.runs import failed_since, mark_abandoned_runs
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ class StopAtKnownMiddleware:
 
     Spiders mark listing responses with ``meta["listing"]``, release requests with
     ``meta["release"]`` and the pager request with ``meta["next_page"]``. A spider
-    attribute ``full`` (``-a full=1``) turns the stop off.
+    attribute ``full`` (``-a full=1``) turns the stop off. After failed runs (killed,
+    crashed), releases they stored do not count as known, so the gap that an interrupted
+    run left further down the listing is filled.
     """
 
     def __init__(self, crawler: Crawler):
@@ -43,9 +46,13 @@ class StopAtKnownMiddleware:
     def spider_opened(self, spider: Spider) -> None:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
-            self.known = known_urls(db)
+            mark_abandoned_runs(db)
+            since = failed_since(db, spider.name)
+            self.known = known_urls(db, seen_before=since)
         finally:
             db.close()
+        if since:
+            logger.info("runs since %s failed: releases they stored do not stop paging", since)
 
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if not response.meta.get("listing") or getattr(self.crawler.spider, "full", False):
