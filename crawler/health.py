@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 PROBLEMS = "releasewatch/problems"
 ENTRY_FAILED = "releasewatch/entry_failed"
+ENTRY_PROBLEM = "releasewatch/entry_problem"
 STOPPED = "releasewatch/stopped"
 MAX_PROBLEMS_KEPT = 500
 
@@ -39,6 +40,8 @@ def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = Fal
     stats.inc_value("releasewatch/problem_count")
     if entry:
         stats.inc_value(ENTRY_FAILED)
+        if not stats.get_value(ENTRY_PROBLEM):
+            stats.set_value(ENTRY_PROBLEM, f"{url}: {reason}")
     problems = stats.get_value(PROBLEMS) or []
     if len(problems) < MAX_PROBLEMS_KEPT:
         problems.append({"url": url, "error": reason, "at": utcnow()})
@@ -61,7 +64,8 @@ def run_status(stats: dict[str, Any], finish_reason: str | None) -> tuple[str, s
     """``(status, reason)`` for a finished run from its stats."""
     pages = stats.get("response_received_count", 0)
     if stats.get(ENTRY_FAILED):
-        return "failed", "the listing/feed/home page could not be fetched or read"
+        return "failed", ("the listing/feed/home page could not be fetched or read"
+                          + (f": {stats[ENTRY_PROBLEM]}" if stats.get(ENTRY_PROBLEM) else ""))
     if finish_reason not in (None, "finished"):
         return "failed", stats.get(STOPPED) or f"run ended early: {finish_reason}"
     if not pages:
