@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
+from scrapy.utils.defer import deferred_from_coro
 
 from storage import open_db, utcnow
 from storage.runs import close_run, mark_abandoned_runs, start_run
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 PROBLEMS = "releasewatch/problems"
 ENTRY_FAILED = "releasewatch/entry_failed"
+ENTRY_PROBLEM = "releasewatch/entry_problem"
+STOPPED = "releasewatch/stopped"
 MAX_PROBLEMS_KEPT = 500
 
 
@@ -36,6 +40,8 @@ def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = Fal
     stats.inc_value("releasewatch/problem_count")
     if entry:
         stats.inc_value(ENTRY_FAILED)
+        if not stats.get_value(ENTRY_PROBLEM):
+            stats.set_value(ENTRY_PROBLEM, f"{url}: {reason}")
     problems = stats.get_value(PROBLEMS) or []
     if len(problems) < MAX_PROBLEMS_KEPT:
         problems.append({"url": url, "error": reason, "at": utcnow()})
@@ -43,13 +49,25 @@ def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = Fal
     logger.warning("releasewatch problem: %s: %s", url, reason)
 
 
+def stop_crawl(crawler: Crawler, url: str, reason: str, *, finish_reason: str) -> None:
+    """Report a problem that makes going on pointless (the database refuses writes) and
+    close the spider: the run is failed, with ``reason`` as its reason."""
+    report_problem(crawler, url, reason)
+    if crawler.stats.get_value(STOPPED):
+        return
+    crawler.stats.set_value(STOPPED, reason)
+    logger.error("releasewatch: %s - stopping the crawl", reason)
+    deferred_from_coro(crawler.engine.close_spider_async(reason=finish_reason))
+
+
 def run_status(stats: dict[str, Any], finish_reason: str | None) -> tuple[str, str]:
     """``(status, reason)`` for a finished run from its stats."""
     pages = stats.get("response_received_count", 0)
     if stats.get(ENTRY_FAILED):
-        return "failed", "the listing/feed/home page could not be fetched or read"
+        return "failed", ("the listing/feed/home page could not be fetched or read"
+                          + (f": {stats[ENTRY_PROBLEM]}" if stats.get(ENTRY_PROBLEM) else ""))
     if finish_reason not in (None, "finished"):
-        return "failed", f"run ended early: {finish_reason}"
+        return "failed", stats.get(STOPPED) or f"run ended early: {finish_reason}"
     if not pages:
         return "failed", "no page could be fetched"
     problems = stats.get("releasewatch/problem_count", 0)
@@ -105,14 +123,17 @@ class CrawlHealth:
             "items_changed": stats.get("releasewatch/items_changed", 0),
             "items_unchanged": stats.get("releasewatch/items_unchanged", 0),
         }
-        db = open_db(self.db_path)
         try:
-            close_run(
-                db, self.run_id, status=status, reason=why, finish_reason=reason,
-                problems=stats.get(PROBLEMS) or [], **counts,
-            )
-        finally:
-            db.close()
+            db = open_db(self.db_path)
+            try:
+                close_run(
+                    db, self.run_id, status=status, reason=why, finish_reason=reason,
+                    problems=stats.get(PROBLEMS) or [], **counts,
+                )
+            finally:
+                db.close()
+        except sqlite3.Error as error:  # disk full, read-only: say so, and still give the verdict
+            logger.error("releasewatch: could not record run %s in %s: %s", self.run_id, self.db_path, error)
         line = (
             f"releasewatch run {self.run_id} {spider.name}: {status.upper()} "
             f"pages={counts['pages']} new={counts['items_new']} "

@@ -1,18 +1,25 @@
-"""Middlewares: stop paging at known releases, and honour ``Retry-After``."""
+"""Middlewares: stop paging at known releases, honour ``Retry-After``, and make redirects
+that Scrapy would drop silently (off the site, in a loop) fail loudly."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spiders import Spider
+from w3lib.url import canonicalize_url, safe_url_string
 
 from storage import known_urls, open_db
 from storage.normalize import canonical_url
+from storage.runs import failed_since, mark_abandoned_runs
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +29,9 @@ class StopAtKnownMiddleware:
 
     Spiders mark listing responses with ``meta["listing"]``, release requests with
     ``meta["release"]`` and the pager request with ``meta["next_page"]``. A spider
-    attribute ``full`` (``-a full=1``) turns the stop off.
+    attribute ``full`` (``-a full=1``) turns the stop off. After failed runs (killed,
+    crashed), releases they stored do not count as known, so the gap that an interrupted
+    run left further down the listing is filled.
     """
 
     def __init__(self, crawler: Crawler):
@@ -37,9 +46,13 @@ class StopAtKnownMiddleware:
     def spider_opened(self, spider: Spider) -> None:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
-            self.known = known_urls(db)
+            mark_abandoned_runs(db)
+            since = failed_since(db, spider.name)
+            self.known = known_urls(db, seen_before=since)
         finally:
             db.close()
+        if since:
+            logger.info("runs since %s failed: releases they stored do not stop paging", since)
 
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if not response.meta.get("listing") or getattr(self.crawler.spider, "full", False):
@@ -61,26 +74,84 @@ class StopAtKnownMiddleware:
             yield entry
 
 
+def retry_after_seconds(value: bytes | str | None) -> float:
+    """Seconds a ``Retry-After`` header asks to wait: delta-seconds or an HTTP date."""
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value or "").strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class RetryAfterMiddleware:
-    """Wait as long as a 429/503 ``Retry-After`` asks (capped) before the retry happens."""
+    """Wait as long as a 429/503 ``Retry-After`` asks (capped) before the retry happens.
+
+    Its priority must be above Scrapy's RetryMiddleware (550): responses travel the
+    chain from high to low priority, and the retry middleware turns the response into
+    a new request that nobody after it sees. No wait when no retry is left.
+    """
 
     MAX_WAIT = 120.0
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.retry_times = crawler.settings.getint("RETRY_TIMES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response, spider: Spider | None = None):
-        if response.status in (429, 503) and b"Retry-After" in response.headers:
-            try:
-                wait = min(float(response.headers[b"Retry-After"]), self.MAX_WAIT)
-            except ValueError:
-                wait = 0.0
-            if wait > 0:
-                logger.info("%s asked to retry after %.0fs", request.url, wait)
-                self.crawler.stats.inc_value("releasewatch/retry_after_waits")
-                await asyncio.sleep(wait)
+        if response.status not in (429, 503) or b"Retry-After" not in response.headers:
+            return response
+        retries_left = request.meta.get("max_retry_times", self.retry_times) - request.meta.get("retry_times", 0)
+        if request.meta.get("dont_retry") or retries_left <= 0:
+            return response
+        wait = min(retry_after_seconds(response.headers[b"Retry-After"]), self.MAX_WAIT)
+        if wait > 0:
+            logger.info("%s asked to retry after %.0fs", request.url, wait)
+            self.crawler.stats.inc_value("releasewatch/retry_after_waits")
+            await asyncio.sleep(wait)
+        return response
+
+
+class RedirectGuardMiddleware:
+    """Turn a redirect off the site, or back into its own chain, into a request failure.
+
+    Scrapy drops such a redirect without a word (its offsite filter and duplicate filter
+    act on the new request), so a release behind it would vanish from a run that still
+    says ``ok``. Raising ``IgnoreRequest`` here, above the RedirectMiddleware (600),
+    sends the failure to the request's errback, which reports it. Requests with
+    ``dont_filter`` are left alone: Scrapy follows them, and stops a loop loudly
+    (``REDIRECT_MAX_TIMES``).
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        if (response.status not in self.REDIRECTS or b"Location" not in response.headers
+                or request.dont_filter or request.meta.get("dont_redirect")):
+            return response
+        target = urljoin(request.url, safe_url_string(response.headers[b"Location"]))
+        host = (urlsplit(target).hostname or "").lower()
+        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
+        if allowed and not request.meta.get("allow_offsite") and not any(
+                host == domain or host.endswith(f".{domain}") for domain in allowed):
+            raise IgnoreRequest(f"redirected off the site to {target}")
+        chain = {canonicalize_url(url) for url in [*request.meta.get("redirect_urls", []), request.url]}
+        if canonicalize_url(target) in chain:
+            raise IgnoreRequest(f"redirect loop back to {target}")
         return response

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.spiders import Spider
 
-from crawler.health import report_problem
+from crawler.health import report_problem, stop_crawl
 from crawler.items import ListSnapshotItem, ReleaseItem
 from storage import open_db, store_release
 from storage.lists import record_list_snapshot
@@ -40,7 +41,12 @@ class ValidationPipeline:
 
 
 class StoragePipeline:
-    """Store releases and list snapshots in SQLite (one transaction per item)."""
+    """Store releases and list snapshots in SQLite (one transaction per item).
+
+    A write the database refuses stops the crawl as failed (``crawler.health.stop_crawl``):
+    the item's transaction is rolled back, and fetching more pages that cannot be stored
+    would only hide the problem.
+    """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -59,6 +65,14 @@ class StoragePipeline:
             self.db.close()
 
     def process_item(self, item, spider: Spider | None = None):
+        try:
+            return self._store(item)
+        except sqlite3.Error as error:  # disk full, read-only, locked beyond the busy timeout
+            reason = f"cannot write to the database {self.db_path}: {error}"
+            stop_crawl(self.crawler, item.get("url", "?"), reason, finish_reason="storage_error")
+            raise DropItem(reason) from error
+
+    def _store(self, item):
         stats = self.crawler.stats
         if isinstance(item, ReleaseItem):
             result = store_release(self.db, item)

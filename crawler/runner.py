@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,9 +28,12 @@ LOG_TAIL_LINES = 40
 
 @dataclass
 class CrawlOutcome:
-    """How a crawl ended: its ``crawl_runs`` row id and status, and the process exit code."""
+    """How a crawl ended: its ``crawl_runs`` row id and status, and the process exit code.
 
-    run_id: int
+    ``run_id`` is None when the database could not even record the run (read-only, full).
+    """
+
+    run_id: int | None
     status: str
     exit_code: int | None
     reason: str | None = None
@@ -66,11 +70,14 @@ def run_crawl(
     crawl's counters (``crawler.progress.COUNTERS``) about once a second.
     """
     db = str(Path(db).resolve())
-    conn = open_db(db)
     try:
-        run_id = start_run(conn, spider, trigger=trigger, pid=os.getpid())
-    finally:
-        conn.close()
+        conn = open_db(db)
+        try:
+            run_id = start_run(conn, spider, trigger=trigger, pid=os.getpid())
+        finally:
+            conn.close()
+    except sqlite3.Error as error:  # read-only, disk full: nothing to crawl into
+        return CrawlOutcome(None, "failed", None, f"cannot write to the database {db}: {error}")
     env = {**os.environ, "RELEASEWATCH_RUN_ID": str(run_id), "RELEASEWATCH_TRIGGER": trigger,
            "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -140,6 +147,13 @@ def _terminate(process: subprocess.Popen, grace: float) -> None:
 
 
 def _finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: str) -> CrawlOutcome:
+    try:
+        return _record_finish(db, run_id, exit_code, why, tail)
+    except sqlite3.Error as error:  # the crawl's log tail says more; the run is failed regardless
+        return CrawlOutcome(run_id, "failed", exit_code, f"cannot write to the database {db}: {error}")
+
+
+def _record_finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: str) -> CrawlOutcome:
     conn = open_db(db)
     try:
         row = conn.execute("SELECT status, reason FROM crawl_runs WHERE id = ?", [run_id]).fetchone()

@@ -57,8 +57,10 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
-    # Honour Retry-After on 429/503 before the stock retry middleware sees them.
-    "crawler.middlewares.RetryAfterMiddleware": 540,
+    # Responses pass downloader middlewares from high to low priority: these two see a
+    # response before the stock RetryMiddleware (550) and RedirectMiddleware (600) act.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+    "crawler.middlewares.RedirectGuardMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.StopAtKnownMiddleware": 950,

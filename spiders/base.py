@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, DownloadFailedError, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -23,6 +24,21 @@ TRUE = {"1", "true", "yes", "on"}
 def request_meta(response: Response) -> dict:
     """The response's request meta, or {} for a response built without a request."""
     return response.request.meta if response.request is not None else {}
+
+
+def failure_reason(failure: Failure) -> str:
+    """One line saying why a request failed: the HTTP status, or the error in plain words."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    error, message = failure.value, str(failure.value)
+    wrapped = getattr(error.__cause__, "reasons", None)  # twisted's ResponseFailed
+    if failure.check(DownloadFailedError) and wrapped:
+        message = "; ".join(reason.getErrorMessage() for reason in wrapped)
+    elif failure.check(DownloadCancelledError) and not message:
+        message = "download stopped (larger than DOWNLOAD_MAXSIZE?)"
+    elif failure.check(ResponseDataLossError) and not message:
+        message = "the connection closed before the whole page arrived"
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def truthy(value: Any) -> bool:
@@ -72,11 +88,8 @@ class ReleaseSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request
-        if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status}"
-        else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self.problem(request.url, f"could not fetch: {reason}", entry=request.meta.get("entry", False))
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL that was linked
+        self.problem(url, f"could not fetch: {failure_reason(failure)}", entry=request.meta.get("entry", False))
 
     def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
         """Report a page that did not give what it should (see ``crawler.health``)."""

@@ -9,6 +9,7 @@ labels sit in ``dt``/``dd``, ``div``s, list items or one line of text.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,12 +56,32 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
 
 
+def page_encoding(body: bytes, declared: str | None) -> str | None:
+    """The encoding to read ``body`` with: UTF-8 whenever the bytes are valid UTF-8.
+
+    Servers mislabel pages (a ``charset=iso-8859-1`` header on a UTF-8 page, or a legacy
+    page that claims UTF-8). Non-ASCII bytes that decode as UTF-8 are practically never
+    anything else, and bytes that do not decode as UTF-8 are not UTF-8, whatever the
+    page says: then the declared encoding, or Windows-1252 (a superset of Latin-1).
+    """
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        declared = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        declared = None
+    return declared if declared and declared != "utf-8" else "cp1252"
+
+
 def parse_html(body: bytes | str, encoding: str | None = None):
-    """An lxml tree that survives truncated or malformed HTML (None if empty)."""
+    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty)."""
     if isinstance(body, bytes):
         if not body.strip():
             return None
-        parser = lxml_html.HTMLParser(encoding=encoding or None, remove_comments=True)
+        parser = lxml_html.HTMLParser(encoding=page_encoding(body, encoding), remove_comments=True)
         try:
             return lxml_html.document_fromstring(body, parser=parser)
         except (ParserError, ValueError):
@@ -72,7 +93,12 @@ def parse_html(body: bytes | str, encoding: str | None = None):
 
 
 def strip_chrome(root) -> None:
-    """Remove navigation, header, footer, scripts, forms and share widgets in place."""
+    """Remove navigation, header, footer, scripts, forms and share widgets in place.
+
+    An element that holds the ``main`` content is kept: one unclosed ``div`` in a header
+    makes lxml nest the rest of the page inside the header (browsers would not).
+    """
+    content = {el for main in root.xpath("//main|//*[@role='main']") for el in main.iterancestors()}
     doomed = []
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -81,7 +107,7 @@ def strip_chrome(root) -> None:
         if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
             doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
+        if el.getparent() is not None and el not in content:
             el.drop_tree()
 
 
@@ -348,17 +374,26 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None) ->
     host = urlsplit(page_url).hostname
     tree = root
     strip_chrome(tree)
+    def path(href: str) -> str:
+        try:
+            return urlsplit(urljoin(page_url, href)).path
+        except ValueError:
+            return ""
+
     def matching(links: list) -> list:
         if path_pattern is None:
             return links
-        return [a for a in links if path_pattern.search(urlsplit(urljoin(page_url, a.get("href"))).path)]
+        return [a for a in links if path_pattern.search(path(a.get("href")))]
 
     candidates = tree.xpath("//a[@rel='bookmark'][@href]") or matching(
         tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
     rows, seen = [], set()
     for a in candidates:
-        url = urljoin(page_url, a.get("href").strip())
-        parts = urlsplit(url)
+        try:
+            url = urljoin(page_url, a.get("href").strip())
+            parts = urlsplit(url)
+        except ValueError:  # e.g. "http://[broken": one bad link must not lose the page
+            continue
         if parts.hostname != host or parts.scheme not in ("http", "https") or url in seen:
             continue
         seen.add(url)

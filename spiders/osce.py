@@ -53,7 +53,9 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     if page is None or not page.title:
         return None
     meta, end = read_labels(page.blocks, LABELS, stop=starts_body)
-    paragraphs = [p for p in body_paragraphs(page.blocks[end:]) if p.casefold() != "press release"]
+    # Neither the content type nor the title (a layout without h1 repeats it) is body.
+    not_body = ("press release", page.title.casefold())
+    paragraphs = [p for p in body_paragraphs(page.blocks[end:]) if p.casefold() not in not_body]
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page

@@ -58,11 +58,14 @@ def normalize_for_hash(text: str | None) -> str:
     """Case-folded text with quotes, dashes and all whitespace made uniform.
 
     Idempotent: ``normalize_for_hash(normalize_for_hash(t)) == normalize_for_hash(t)``.
+    Quotes are mapped before NFKC too, which would turn an acute accent used as an
+    apostrophe (``OSCE´s``) into a space and a combining accent; a carriage return
+    is a line break (as in ``clean_text``), not an invisible character.
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text.translate(_TRANSLATE)).translate(_TRANSLATE)
+    text = _INVISIBLE.sub("", text.replace("\r", "\n"))
     return " ".join(text.split()).casefold()
 
 

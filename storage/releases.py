@@ -205,10 +205,15 @@ def _refresh_metadata(
         db.table("releases").update(release_id, updates)
 
 
-def known_urls(db: sqlite_utils.Database, source: str | None = None) -> set[str]:
-    """Every canonical URL at which a release was seen (optionally for one source)."""
-    if source:
-        rows = db.execute("SELECT url FROM release_urls WHERE source = ?", [source])
-    else:
-        rows = db.execute("SELECT url FROM release_urls")
+def known_urls(
+    db: sqlite_utils.Database, source: str | None = None, *, seen_before: str | None = None
+) -> set[str]:
+    """Every canonical URL at which a release was seen (optionally for one source, or
+    first seen before a time)."""
+    conditions = {"source = ?": source, "first_seen < ?": seen_before}
+    where = [sql for sql, value in conditions.items() if value]
+    rows = db.execute(
+        "SELECT url FROM release_urls" + (f" WHERE {' AND '.join(where)}" if where else ""),
+        [value for value in conditions.values() if value],
+    )
     return {url for (url,) in rows}

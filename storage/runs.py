@@ -70,6 +70,24 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
     return abandoned
 
 
+def failed_since(db: sqlite_utils.Database, spider: str) -> str | None:
+    """When the trailing streak of failed runs of ``spider`` started (None: the last did not fail).
+
+    A failed run (killed, crashed, database full) may have stored the newest releases of
+    a listing and not the older ones: the next run must not take what it stored for the
+    place where an incremental crawl can stop (see ``StopAtKnownMiddleware``).
+    """
+    since = None
+    for status, started in db.execute(
+        "SELECT status, started_at FROM crawl_runs WHERE spider = ? AND status != 'running' "
+        "ORDER BY id DESC", [spider],
+    ):
+        if status != "failed":
+            break
+        since = started
+    return since
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -7,8 +7,10 @@ of dropping an item, and foreign keys on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,6 +109,30 @@ TABLES: dict[str, dict] = {
 }
 
 
+class Database(sqlite_utils.Database):
+    """sqlite-utils' ``Database`` whose outermost ``atomic()`` takes the write lock at BEGIN.
+
+    In WAL mode a transaction that reads before it writes cannot wait for another
+    writer: SQLite answers "database is locked" at once, busy timeout or not, and the
+    item is lost. ``BEGIN IMMEDIATE`` waits for the lock (up to the busy timeout) before
+    the first read, so another process writing for a few seconds makes a crawl wait.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: a savepoint, as sqlite-utils does
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
 def utcnow() -> str:
     """Now as ISO 8601 UTC text, second precision (the schema's time format)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -126,7 +152,7 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Dat
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     if create:
         if db.journal_mode != "wal":
             db.enable_wal()
