@@ -30,6 +30,8 @@ BLOCK_TAGS = {"p", "li", "dt", "dd", "div", "td", "th", "h2", "h3", "h4", "h5", 
               "dl", "table", "main", "body", "h1", "time", "address", "aside", "figure",
               "details", "summary", "fieldset", "caption", "center", "thead", "tbody", "nav",
               "header", "footer", "form"}
+PARAGRAPH_TAGS = ("p", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "div", "dd", "td", "pre",
+                  "section", "article")
 CHROME_TEXT = re.compile(
     r"^(join the mailing list|share( this)?:?|print|related( content| stories| news)?:?|"
     r"follow us|subscribe|tags?:|read more|back to top|download|share on \w+)\b", re.I)
@@ -76,9 +78,7 @@ def strip_chrome(root) -> None:
         if not isinstance(el.tag, str):
             doomed.append(el)
             continue
-        if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES:
-            doomed.append(el)
-        elif el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
+        if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
             doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:
@@ -256,9 +256,8 @@ def body_paragraphs(blocks: Sequence[Block], *, min_chars: int = 1) -> list[str]
             continue
         if block.link_only and len(block.text) < 80:
             continue
-        if block.tag in ("p", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "div", "dd", "td", "pre", "section", "article") and len(block.text) >= min_chars:
-            if not out or out[-1] != block.text:
-                out.append(block.text)
+        if block.tag in PARAGRAPH_TAGS and len(block.text) >= min_chars and (not out or out[-1] != block.text):
+            out.append(block.text)
     return out
 
 

@@ -15,7 +15,12 @@ from scrapy.http import Response
 from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
-    Block, body_paragraphs, menu_section, parse_html, read_labels, read_page,
+    Block,
+    body_paragraphs,
+    menu_section,
+    parse_html,
+    read_labels,
+    read_page,
 )
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 

@@ -28,9 +28,7 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 DASH_CLASS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 _MONTH_RE = "|".join(MONTHS + [m[:3] for m in MONTHS] + ["Sept"])
 _DAY_MONTH_YEAR = rf"\d{{1,2}}\s+(?:{_MONTH_RE})\.?\s+\d{{4}}"
 _MONTH_DAY_YEAR = rf"(?:{_MONTH_RE})\.?\s+\d{{1,2}},?\s+\d{{4}}"

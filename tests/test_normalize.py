@@ -3,8 +3,14 @@
 import pytest
 
 from storage.normalize import (
-    canonical_url, clean_text, content_hash, find_date, normalize_for_hash, parse_date,
-    split_dateline, split_note,
+    canonical_url,
+    clean_text,
+    content_hash,
+    find_date,
+    normalize_for_hash,
+    parse_date,
+    split_dateline,
+    split_note,
 )
 
 BODY = ("VIENNA, 15 November 2007 - Clarity on Kosovo\u2019s future is critical, said "

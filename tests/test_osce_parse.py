@@ -5,9 +5,8 @@ Each seed page is parsed once at import; a failing field names itself.
 
 import pytest
 
-from spiders.extract import parse_html
+from spiders.extract import menu_section, parse_html
 from spiders.osce import MENU_LISTS, extract_release
-from spiders.extract import menu_section
 from tests.conftest import fixture_response
 
 EXPECTED = {
