@@ -185,3 +185,22 @@ def test_a_menu_redesign_is_not_a_change(db_path):
         result, changes, run = history.crawl()
         assert (changes, run["status"]) == ([], "ok")
         assert result.scalar("SELECT count(*) FROM list_snapshots") == 5
+
+
+def test_a_failed_closed_page_skips_only_that_list(db_path):
+    seed = osce.seed_menu()
+    with LocalSite() as site:
+        history = History(site, db_path, replace(seed, states=[s for s in seed.states if s != "Mongolia"]))
+        history.crawl()
+        history.publish(replace(seed, field_operations=seed.field_operations[1:],
+                                closed_operations=[*seed.closed_operations, seed.field_operations[0]]))
+        site.pages["/countries/closed-field-activities"] = Page("<h1>Service unavailable</h1>", status=503)
+        result, changes, run = history.crawl()
+        assert changes == [("participating_states", "added", "Mongolia", None, None),
+                           ("field_operations", "removed", "Presence in Albania", None, None)]
+        assert run["status"] == "degraded"
+        assert "closed-field-activities: could not fetch: HTTP 503" in run["reason"]
+        history.publish(history.menu)
+        result, changes, run = history.crawl()
+        assert changes == [("closed_field_operations", "added", "Presence in Albania", None, None)]
+        assert run["status"] == "ok"
