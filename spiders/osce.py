@@ -44,6 +44,7 @@ PARTNER_LISTS = {
 }
 CLOSED_LINK = "Closed field activities"
 
+
 def starts_body(block: Block) -> bool:
     """Whether a block is the first body paragraph (ends the metadata block)."""
     if DATELINE_RE.match(block.text):
@@ -152,7 +153,7 @@ class OsceSpider(ReleaseSpider):
         section = None
         root = parse_html(response.body, response.encoding)
         if root is not None:
-            strip_chrome(root)  # a menu outside <nav> still carries no heading of this page
+            strip_chrome(root)  # menus, share widgets and footers are not the list
             h1 = first_h1(root)
             section = heading_list(h1) if h1 is not None else None
         yield self.list_item(response, "closed_field_operations", section, "no closed operations listed")

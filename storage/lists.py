@@ -33,8 +33,9 @@ first snapshot of a list is the baseline and records no change rows.
    ``Turkey`` -> ``Türkiye``), or they differ by small edits (difflib ratio >= 0.85).
 
 Unrelated neighbours (``Slovakia`` / ``Slovenia``, ``Mission to Serbia`` /
-``Mission to Skopje``) fail rule 2; a renamed entry that also moved elsewhere fails rule
-1 and is recorded as a removal and an addition (nothing is lost, only less neat).
+``Mission to Skopje``) fail rule 2; look-alikes such as ``Austria`` / ``Australia`` pass
+it, and rule 1 is what keeps them apart. A renamed entry that also moved elsewhere fails
+rule 1 and is recorded as a removal and an addition (nothing is lost, only less neat).
 Several candidates are paired best-similarity first, each entry at most once.
 
 **Only healthy data is compared** (SITES.md: a failed or empty page never means "every
