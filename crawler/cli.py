@@ -91,5 +91,8 @@ def demo(db_path, serve, port) -> None:
         from crawler.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
+
+import crawler.changes_cli  # noqa: E402, F401  (registers `releasewatch changes` on main)
+
 if __name__ == "__main__":
     main()

@@ -1,9 +1,9 @@
 """The offline demo: local copies of the sites, two crawl rounds, one database.
 
 Round one crawls the sites as captured in the seeds. Round two edits a release and
-moves the OSCE menu on (the chairpersonship passes from Finland to Switzerland,
-Mongolia's entry is renamed, a field operation closes), so the database shows versions
-and list changes. Nothing leaves 127.0.0.1.
+moves the OSCE menu on (the chairpersonship passes from Finland to Switzerland, the
+Mission to Skopje closes), so the database shows versions and list changes, which the
+demo prints as ``releasewatch changes`` would. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from crawler.changes_cli import timeline_lines
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from crawler.runner import CrawlOutcome, run_crawl
 from storage import open_db
+from storage.lists import list_changes
 
 LOCAL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0, "LOG_LEVEL": "WARNING"}
 
@@ -78,7 +80,9 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOut
     db = open_db(db_path)
     try:
         counts = {t: db.table(t).count for t in ("releases", "release_versions", "release_urls", "list_changes")}
+        changes = list_changes(db)
     finally:
         db.close()
     echo("demo: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    echo("demo: list changes (releasewatch changes):\n" + "\n".join(f"  {line}" for line in timeline_lines(changes)))
     return outcomes

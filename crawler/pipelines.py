@@ -12,7 +12,7 @@ from scrapy.spiders import Spider
 from crawler.health import report_problem, stop_crawl
 from crawler.items import ListSnapshotItem, ReleaseItem
 from storage import open_db, store_release
-from storage.lists import record_list_snapshot
+from storage.lists import MAX_CHANGES, record_list_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,9 @@ class StoragePipeline:
                 self.db, item["list"], item.get("items") or [],
                 healthy=item.get("healthy", True), reason=item.get("reason"),
                 run_id=stats.get_value("releasewatch/run_id"),
+                max_changes=self.crawler.settings.getint("RELEASEWATCH_LIST_MAX_CHANGES", MAX_CHANGES),
             )
+            stats.inc_value("releasewatch/list_changes", len(result.changes))
             stats.inc_value(f"releasewatch/lists/{result.status}")
             if result.problem:
                 report_problem(self.crawler, item.get("url", item["list"]), result.problem)

@@ -28,6 +28,9 @@ UN_PRESS_BASE_URL = _env("UN_PRESS_BASE_URL", "https://press.un.org")
 RELEASEWATCH_HTTPCACHE_DIR = _env("RELEASEWATCH_HTTPCACHE_DIR", "")
 # Listing pages to follow at most in one run (a runaway pager is a bug, not news).
 RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "500"))
+# A tracked list that changes by more than this many entries at once is recorded only
+# when the next crawl sees the same (storage/lists.py: a half-broken menu is not news).
+RELEASEWATCH_LIST_MAX_CHANGES = int(_env("RELEASEWATCH_LIST_MAX_CHANGES", "3"))
 
 # --- politeness -----------------------------------------------------------------
 USER_AGENT = _env(

@@ -287,68 +287,132 @@ def body_paragraphs(blocks: Sequence[Block], *, min_chars: int = 1) -> list[str]
     return out
 
 
+LIST_TAGS = ("ul", "ol")
+# Elements that head a menu section (a new one ends the previous section's lists).
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "button", "summary", "dt")
+# Inside a menu entry: sub-menus, toggles and screen-reader hints are not its name.
+ENTRY_NOISE = ("ul", "ol", "button", "script", "style", "svg", "template", "noscript")
+HIDDEN_CLASS = re.compile(r"(^|\s)(visually-hidden|sr-only|screen-reader-text|element-invisible)(\s|$)")
+
+
 @dataclass
 class MenuList:
-    """A headed list in a site menu: its entries as ``{"name", "note"}`` and sub-lists."""
+    """A headed list in a site menu: entries as ``{"name", "note"}`` in site order, and
+    the link of every entry (members and navigation) by ``nav_key`` of its text."""
 
     heading: str
     items: list[dict]
-    children: dict[str, list[str]]
+    links: dict[str, str] = field(default_factory=dict)
+
+    def link(self, label: str) -> str | None:
+        return self.links.get(nav_key(label))
+
+
+def nav_key(text: str | None) -> str:
+    """Menu text compared without case, spaces and punctuation (``Co-operation``)."""
+    return re.sub(r"[\W_]+", "", (text or "").casefold())
 
 
 def menu_section(root, heading: str, exclude: Iterable[str] = ()) -> MenuList | None:
     """The list headed ``heading`` in a menu, in site order.
 
-    The heading is an element whose own text is exactly ``heading`` and which owns a
-    list: the ``ul``/``ol`` that follows it, or the one inside its ``li``. Among several
-    candidates (``Field operations`` is also a link in ``Fields of work``) the one whose
-    list is longest wins. Entries named in ``exclude`` are navigation, not members; a
-    nested list under an entry is returned in ``children``.
+    The heading is any element whose whole text is ``heading`` (compared with
+    ``nav_key``: a ``span``, ``a``, ``h2``/``h3``, ``button`` or ``summary``; inside a
+    ``nav`` or not), and it owns the list(s) that follow it (see ``heading_list``).
+    Among several candidates (``Field operations`` is also a plain link in
+    ``Fields of work``) the one with most entries wins. Entries named in ``exclude`` are
+    navigation, not members.
     """
-    wanted = heading.casefold()
+    wanted = nav_key(heading)
     best = None
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("ul", "ol", "html", "body") or len(el) > 3:
+        if not isinstance(el.tag, str) or el.tag in ("html", "body", *LIST_TAGS) or len(el) > 3:
             continue
-        if " ".join((el.text_content() or "").split()).casefold() != wanted:
+        if nav_key(el.text_content()) != wanted:
             continue
-        lst = _owned_list(el)
-        if lst is not None and (best is None or len(lst) > len(best)):
-            best = lst
-    if best is None:
+        found = heading_list(el, exclude)
+        if found is not None and (best is None or len(found.items) > len(best.items)):
+            best = found
+    if best is not None:
+        best.heading = heading
+    return best
+
+
+def heading_list(el, exclude: Iterable[str] = ()) -> MenuList | None:
+    """The entries of the list(s) that the heading element ``el`` owns, or None.
+
+    Owned lists follow the heading (or the wrapper that holds nothing but the heading)
+    as siblings: one or more consecutive ``ul``/``ol`` (multi-column menus), or the
+    lists inside the first following container (a dropdown ``div``); an intro paragraph
+    may come between. A heading that is itself an entry of a list owns nothing, so the
+    link ``Field operations`` in ``Fields of work`` is not the section. Each entry's name
+    is its own text without sub-menus, toggles and hidden hints, split into name and note
+    at a spaced dash (``Finland – OSCE Chairpersonship 2025``).
+    """
+    entries = _owned_entries(el)
+    if not entries:
         return None
-    excluded = {e.casefold() for e in exclude}
-    items, children = [], {}
-    for li in best.iterchildren("li"):
-        nested = li.find(".//ul")
-        if nested is None:
-            nested = li.find(".//ol")
-        label_el = li.find("a")
-        text = label_el.text_content() if label_el is not None else _own_text(li)[0]
-        text = " ".join(text.split())
+    excluded = {nav_key(e) for e in exclude}
+    items, links = [], {}
+    for li in entries:
+        text = _visible_text(li)
         if not text:
             continue
-        if nested is not None:
-            children[text] = [" ".join(x.text_content().split()) for x in nested.iterchildren("li")]
-        if text.casefold() in excluded:
+        href = li.xpath(".//a/@href")
+        if href:
+            links.setdefault(nav_key(text), href[0].strip())
+        if nav_key(text) in excluded:
             continue
         name, note = split_note(text)
         items.append({"name": name, "note": note})
-    return MenuList(heading, items, children)
+    return MenuList(" ".join(el.text_content().split()), items, links)
 
 
-def _owned_list(el):
-    sibling = el.getnext()
-    while sibling is not None and sibling.tag not in ("ul", "ol") and not sibling.text_content().strip():
-        sibling = sibling.getnext()
-    if sibling is not None and sibling.tag in ("ul", "ol"):
-        return sibling
-    parent = el.getparent()
-    if parent is not None and parent.tag == "li":
-        for child in parent:
-            if child.tag in ("ul", "ol"):
-                return child
-    return None
+def _owned_entries(el) -> list:
+    node = el
+    text = nav_key(el.text_content())
+    while (node.getparent() is not None and node.getparent().tag not in ("li", "body", "html", *LIST_TAGS)
+           and nav_key(node.getparent().text_content()) == text):
+        node = node.getparent()
+    entries, skipped = [], 0
+    for sibling in node.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if sibling.tag in LIST_TAGS:
+            entries.extend(sibling.iterchildren("li"))
+            continue
+        if entries or sibling.tag == "li" or (sibling.tag in HEADING_TAGS and _visible_text(sibling)):
+            break  # another section's heading (an icon-only toggle button is not one)
+        lists = _top_lists(sibling)
+        if lists:
+            return [li for lst in lists for li in lst.iterchildren("li")]
+        if _visible_text(sibling):
+            skipped += 1
+            if skipped > 2:
+                break
+    return entries
+
+
+def _top_lists(container) -> list:
+    """Lists inside ``container`` that are not sub-menus of another list, in order."""
+    return [lst for lst in container.iter(*LIST_TAGS)
+            if not any(a.tag in LIST_TAGS for a in lst.iterancestors() if _is_inside(a, container))]
+
+
+def _visible_text(el) -> str:
+    """``el``'s text without sub-lists, buttons, scripts and screen-reader-only hints."""
+    def text(node) -> list[str]:
+        parts = [node.text or ""]
+        for child in node:
+            if isinstance(child.tag, str) and not (
+                child.tag in ENTRY_NOISE or child.get("aria-hidden") == "true"
+                or HIDDEN_CLASS.search(child.get("class") or "")
+            ):
+                parts += text(child)
+            parts.append(child.tail or "")
+        return parts
+
+    return " ".join(" ".join(text(el)).split())
 
 
 @dataclass

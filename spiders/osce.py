@@ -16,11 +16,16 @@ from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     Block,
+    MenuList,
     body_paragraphs,
+    first_h1,
+    heading_list,
     menu_section,
+    nav_key,
     parse_html,
     read_labels,
     read_page,
+    strip_chrome,
 )
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
@@ -29,9 +34,10 @@ LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of wo
 MENU_LISTS = {
     "participating_states": ("Participating States", (
         "All", "Asian Partners for Co-operation", "Mediterranean Partners for Co-operation",
-        "Partners for Co-operation")),
+        "Partners for Co-operation", "All participating States")),
     "field_operations": ("Field operations", ("Closed field activities", "All", "Field operations")),
 }
+# Shown as sub-menus of Participating States (or sections of their own), when shown.
 PARTNER_LISTS = {
     "asian_partners": "Asian Partners for Co-operation",
     "mediterranean_partners": "Mediterranean Partners for Co-operation",
@@ -112,35 +118,54 @@ class OsceSpider(ReleaseSpider):
     def parse_home(self, response: Response) -> Iterator:
         """Read the tracked lists from the site menu, then the closed operations page.
 
+        A section that is missing is reported as an unhealthy list (never as an empty
+        one); the partner lists are read only when the site shows them.
+
         @fixture osce/home.html
         @returns items 4 4
+        @returns requests 1 1
         """
         root = parse_html(response.body, response.encoding)
-        closed_url = None
-        if root is not None:
-            closed = root.xpath(f"//a[normalize-space(.)='{CLOSED_LINK}']/@href")
-            closed_url = response.urljoin(closed[0]) if closed else None
+        sections = {}
         for name, (heading, exclude) in MENU_LISTS.items():
-            section = menu_section(root, heading, exclude) if root is not None else None
-            yield self.list_item(response, name, section.items if section else None,
-                                 f"menu section '{heading}' not found")
-            if name == "participating_states" and section:
-                for partner, label in PARTNER_LISTS.items():
-                    if label in section.children:
-                        yield self.list_item(response, partner,
-                                             [{"name": n, "note": None} for n in section.children[label] if n],
-                                             f"'{label}' list not found")
+            sections[name] = menu_section(root, heading, exclude) if root is not None else None
+            yield self.list_item(response, name, sections[name], f"menu section '{heading}' not found")
+        for name, heading in PARTNER_LISTS.items():
+            section = menu_section(root, heading) if root is not None else None
+            if section is not None and section.items:
+                yield self.list_item(response, name, section, "")
+        closed_url = self.closed_url(root, sections["field_operations"])
         if closed_url:
-            yield self.request(closed_url, self.parse_closed, lists=True)
+            yield self.request(response.urljoin(closed_url), self.parse_closed, lists=True)
+        elif root is not None:
+            self.problem(response.url, f"no '{CLOSED_LINK}' link in the menu")
+
+    @staticmethod
+    def closed_url(root, operations: MenuList | None) -> str | None:
+        """Where the menu's ``Closed field activities`` link points (any link so named)."""
+        if operations is not None and operations.link(CLOSED_LINK):
+            return operations.link(CLOSED_LINK)
+        for a in root.iter("a") if root is not None else ():
+            if nav_key(a.text_content()) == nav_key(CLOSED_LINK) and a.get("href"):
+                return a.get("href").strip()
+        return None
 
     def parse_closed(self, response: Response) -> Iterator[ListSnapshotItem]:
-        """The closed field operations: the list on the page the menu links."""
-        page = read_page(response.body, response.encoding)
-        names = [b.text for b in page.blocks if b.tag == "li"] if page else []
-        yield self.list_item(response, "closed_field_operations",
-                             [{"name": n, "note": None} for n in names], "no closed operations listed")
+        """The closed field operations: the list under the page's heading.
 
-    def list_item(self, response: Response, name: str, items: list[dict] | None, why: str) -> ListSnapshotItem:
-        healthy = bool(items)
-        return ListSnapshotItem(list=name, items=items or [], url=response.url,
-                                healthy=healthy, reason=None if healthy else why)
+        @fixture osce/closed-field-activities.html
+        @returns items 1 1
+        """
+        section = None
+        root = parse_html(response.body, response.encoding)
+        if root is not None:
+            strip_chrome(root)  # menus, share widgets and footers are not the list
+            h1 = first_h1(root)
+            section = heading_list(h1) if h1 is not None else None
+        yield self.list_item(response, "closed_field_operations", section, "no closed operations listed")
+
+    def list_item(self, response: Response, name: str, section: MenuList | None, why: str) -> ListSnapshotItem:
+        """A list as read from ``response``; unhealthy (with ``why``) when not found or empty."""
+        items = section.items if section is not None else []
+        return ListSnapshotItem(list=name, items=items, url=response.url,
+                                healthy=bool(items), reason=None if items else why)

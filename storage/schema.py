@@ -81,11 +81,12 @@ TABLES: dict[str, dict] = {
         "not_null": {"list", "change", "item", "detected_at"},
         "indexes": [["list", "detected_at"], ["detected_at"], ["snapshot_id"]],
     },
-    # Observations that were not healthy enough to compare (SITES.md: a failed or
-    # empty page never means "every State left"); kept so the next crawl can confirm.
+    # The last observation of a list that differed too much from its snapshot to trust
+    # (SITES.md: a failed or half page never means "every State left"), with the reason;
+    # recorded only if the next crawl sees the same (storage/lists.py).
     "list_pending": {
         "columns": {"list": str, "seen_at": str, "content_hash": str, "items": str,
-                    "reason": str},
+                    "reason": str, "run_id": int},
         "pk": "list",
     },
     "crawl_runs": {

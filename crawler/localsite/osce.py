@@ -49,6 +49,11 @@ class Menu:
     closed_operations: list[str] = field(default_factory=lambda: [
         "Office in Baku", "Office in Yerevan", "Special Monitoring Mission to Ukraine",
         "Project Co-ordinator in Ukraine", "OSCE Mission to Georgia"])
+    # "drupal": the current mega-menu in <nav>; "plain": a <div> menu outside the header
+    # with h2/h3 headings and two-column lists; "buttons": dropdowns behind <button>s,
+    # notes in a <span> after an em dash, toggles with hidden labels.
+    style: str = "drupal"
+    show_partners: bool = True
 
 
 def _section(lines: list[str], heading: str, *, after: str | None = None) -> list[str]:
@@ -117,12 +122,25 @@ def _links(names: list[str], prefix: str) -> str:
 
 
 def menu_html(menu: Menu) -> str:
-    """The Drupal mega-menu with the headed sections SITES.md describes."""
+    """The site menu with the headed sections SITES.md describes, in ``menu.style``."""
+    if menu.style == "plain":
+        return _plain_menu(menu)
+    if menu.style == "buttons":
+        return _button_menu(menu)
+    return _drupal_menu(menu)
+
+
+def _drupal_menu(menu: Menu) -> str:
     states = _links(menu.states, "/participating-states")
     asian = _links(menu.asian_partners, "/partners/asian")
     med = _links(menu.mediterranean_partners, "/partners/mediterranean")
     operations = _links(menu.field_operations, "/field-operations")
     fields_of_work = _links(menu.fields_of_work, "")
+    partners = f"""
+      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/asian" class="menu-link">Asian Partners for Co-operation</a>
+       <ul class="menu menu-level-3">{asian}</ul></li>
+      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/mediterranean" class="menu-link">Mediterranean Partners for Co-operation</a>
+       <ul class="menu menu-level-3">{med}</ul></li>""" if menu.show_partners else ""
     return f"""
 <nav class="main-navigation" role="navigation" aria-label="Main navigation">
  <ul class="menu menu--main menu-level-0">
@@ -138,11 +156,7 @@ def menu_html(menu: Menu) -> str:
    <ul class="menu menu-level-1">
     <li class="menu-item"><a href="/countries" class="menu-link">All</a></li>
     <li class="menu-item menu-item--expanded"><span class="menu-heading">Participating States</span>
-     <ul class="menu menu-level-2">{states}
-      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/asian" class="menu-link">Asian Partners for Co-operation</a>
-       <ul class="menu menu-level-3">{asian}</ul></li>
-      <li class="menu-item menu-item--expanded"><a href="/partners-for-cooperation/mediterranean" class="menu-link">Mediterranean Partners for Co-operation</a>
-       <ul class="menu menu-level-3">{med}</ul></li>
+     <ul class="menu menu-level-2">{states}{partners}
      </ul></li>
    </ul></li>
   <li class="menu-item menu-item--expanded"><span class="menu-heading">Structures and institutions</span>
@@ -162,6 +176,57 @@ def menu_html(menu: Menu) -> str:
 </nav>"""
 
 
+def _plain_menu(menu: Menu) -> str:
+    """A redesign without <nav>: headed blocks, States in two columns, partners apart."""
+    half = (len(menu.states) + 1) // 2
+    partners = f"""
+  <div class="menu-block"><h3>Asian Partners for Co-operation</h3><ul>{_links(menu.asian_partners, "/partners/asian")}</ul></div>
+  <div class="menu-block"><h3>Mediterranean Partners for Co-operation</h3><ul>{_links(menu.mediterranean_partners, "/partners/mediterranean")}</ul></div>""" if menu.show_partners else ""
+    return f"""
+<div class="site-menu" id="mega-menu">
+ <div class="menu-group"><h2>Our work</h2>
+  <div class="menu-block"><h3>Fields of work</h3><ul>{_links(menu.fields_of_work, "")}</ul></div>
+ </div>
+ <div class="menu-group"><h2>Countries</h2>
+  <div class="menu-block"><h3>Participating States</h3>
+   <p class="menu-intro">The 57 participating States of the OSCE.</p>
+   <div class="columns"><ul>{_links(menu.states[:half], "/participating-states")}</ul>
+   <ul>{_links(menu.states[half:], "/participating-states")}<li><a href="/countries">All</a></li></ul></div></div>{partners}
+ </div>
+ <div class="menu-group"><h2>Structures and institutions</h2>
+  <div class="menu-block"><h3>Field operations</h3><ul>{_links(menu.field_operations, "/field-operations")}
+   <li><a href="/countries/closed-field-activities">Closed field activities</a></li></ul></div>
+ </div>
+</div>"""
+
+
+def _noted_links(names: list[str], prefix: str) -> str:
+    out = []
+    for text in names:
+        name, _, note = text.partition(" \u2013 ")
+        note_html = f' <span class="menu-note">\u2014 {escape(note)}</span>' if note else ""
+        out.append(f'<li><a href="{prefix}/{_slug(name)}">{escape(name)}</a>{note_html}</li>')
+    return "".join(out)
+
+
+def _button_menu(menu: Menu) -> str:
+    """Dropdowns behind buttons, notes after an em dash in a span, hidden toggle labels."""
+    toggle = '<button class="submenu-toggle"><span class="sr-only">Open submenu</span></button>'
+    partners = f"""
+     <li><a href="/partners/asian">Asian Partners for Co-operation</a>{toggle}<ul class="submenu">{_links(menu.asian_partners, "/partners/asian")}</ul></li>
+     <li><a href="/partners/mediterranean">Mediterranean Partners for Co-operation</a>{toggle}<ul class="submenu">{_links(menu.mediterranean_partners, "/partners/mediterranean")}</ul></li>""" if menu.show_partners else ""
+    return f"""
+<div class="mega">
+ <div class="mega-item"><button type="button" aria-expanded="false">Fields of work</button>
+  <div class="dropdown"><ul>{_links(menu.fields_of_work, "")}</ul></div></div>
+ <div class="mega-item"><button type="button" aria-expanded="false">Participating States</button>
+  <div class="dropdown"><ul><li><a href="/countries">All</a></li>{_noted_links(menu.states, "/participating-states")}{partners}</ul></div></div>
+ <div class="mega-item"><button type="button" aria-expanded="false">Field operations</button>
+  <div class="dropdown"><ul>{_noted_links(menu.field_operations, "/field-operations")}
+   <li><a href="/countries/closed-field-activities">Closed field activities</a></li></ul></div></div>
+</div>"""
+
+
 def page_html(menu: Menu, title: str, main: str, *, body_class: str = "") -> str:
     """A full page: head, header with the menu, main content, footer."""
     return f"""<!DOCTYPE html>
@@ -178,8 +243,8 @@ def page_html(menu: Menu, title: str, main: str, *, body_class: str = "") -> str
 <header id="header" class="header" role="banner">
  <div class="site-branding"><a href="/" rel="home" title="Home"><img src="/logo.svg" alt="OSCE"></a></div>
  <div class="search-block"><form action="/search" method="get"><input type="search" name="keys"></form></div>
- {menu_html(menu)}
-</header>
+ {menu_html(menu) if menu.style == "drupal" else ""}
+</header>{"" if menu.style == "drupal" else menu_html(menu)}
 <main id="main-content" role="main">
 {main}
 </main>

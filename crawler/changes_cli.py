@@ -1,0 +1,100 @@
+"""``releasewatch changes``: the history of the tracked lists as a readable timeline.
+
+Registers itself on the ``releasewatch`` group (``crawler/cli.py`` imports this module
+last), so it works whichever of the two modules is imported first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+
+from crawler.cli import db_option, main
+from storage import open_db
+from storage.lists import list_changes
+
+NONE = "\u2014"  # shown for "no note"
+ARROW = "\u2192"
+
+
+def describe(row: dict) -> str:
+    """What happened to the entry, in words: ``Switzerland: — → OSCE Chairpersonship 2026``."""
+    change, item = row["change"], row["item"]
+    if change == "renamed":
+        return f"{row['before']} {ARROW} {row['after']}"
+    if change == "note_changed":
+        return f"{item}: {row['before'] or NONE} {ARROW} {row['after'] or NONE}"
+    note = row["after"] if change == "added" else row["before"]
+    return f"{item} \u2013 {note}" if note else item
+
+
+def timeline_lines(rows: list[dict]) -> list[str]:
+    """One plain line per change: date, list, change, what happened."""
+    return [f"{r['detected_at'][:10]}  {r['list']}  {r['change']}  {describe(r)}" for r in rows]
+
+
+def stdout_is_terminal() -> bool:
+    """Whether a person is reading (a table) rather than a pipe or file (plain lines)."""
+    return sys.stdout.isatty()
+
+
+def _since(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+@click.command("changes")
+@db_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+              help="Only changes detected at or after this date/time (UTC).")
+@click.option("--list", "lists", multiple=True, metavar="NAME",
+              help="Only this list (repeatable), e.g. participating_states.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as a JSON array.")
+def changes_command(db_path, since, lists, as_json) -> None:
+    """Show how the tracked lists changed, oldest first.
+
+    \b
+    Example:
+        releasewatch changes --since 2026-01-01 --list participating_states
+        2026-01-01  participating_states  note_changed  Switzerland: — → OSCE Chairpersonship 2026
+    """
+    try:
+        db = open_db(db_path, create=False)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        rows = list_changes(db, since=_since(since), lists=lists)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no list changes recorded" + (" for that selection" if since or lists else " yet"), err=True)
+        return
+    if stdout_is_terminal():
+        _print_table(rows)
+    else:
+        for line in timeline_lines(rows):
+            click.echo(line)
+
+
+def _print_table(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Tracked list changes", header_style="bold")
+    for column in ("date", "list", "change", "what"):
+        table.add_column(column, no_wrap=column != "what")
+    styles = {"added": "green", "removed": "red", "renamed": "yellow", "note_changed": "cyan"}
+    for row in rows:
+        # Text(), not markup: scraped names are never interpreted.
+        table.add_row(row["detected_at"][:10], row["list"], Text(row["change"], style=styles.get(row["change"], "")),
+                      Text(describe(row)))
+    Console().print(table)
+
+
+main.add_command(changes_command)

@@ -1,0 +1,30 @@
+"""The offline demo shows list changes (``releasewatch demo --no-serve``)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import main
+from storage import open_db
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_records_and_prints_list_changes(tmp_path):
+    db_path = tmp_path / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    db = open_db(db_path)
+    try:
+        rows = [(r["list"], r["change"], r["item"]) for r in db.query(
+            "SELECT list, change, item FROM list_changes ORDER BY id")]
+    finally:
+        db.close()
+    assert rows == [
+        ("participating_states", "note_changed", "Finland"),
+        ("participating_states", "note_changed", "Switzerland"),
+        ("field_operations", "removed", "Mission to Skopje"),
+        ("closed_field_operations", "added", "Mission to Skopje")]
+    assert "4 list_changes" in result.output
+    assert "participating_states  note_changed  Switzerland: \u2014 \u2192 OSCE Chairpersonship 2026" in result.output
