@@ -60,10 +60,14 @@ def _paragraphs(scopes: list) -> list[str]:
     return out
 
 
-def _story_body(root) -> tuple[str | None, list[str]]:
-    """Lead and body paragraphs: by class-name hints, else the blocks after the ``h1``."""
+def _story_body(root) -> tuple[str | None, list[str], bool]:
+    """Lead, body paragraphs, and whether the story markup was recognised.
+
+    By class-name hints first, else the paragraph blocks after the ``h1``.
+    """
     lead = next(iter(css_texts(root, *LEAD)), None)
     paragraphs = _paragraphs([el for selector in TEXT for el in root.cssselect(selector)])
+    recognised = bool(paragraphs) or lead is not None
     if not paragraphs:
         h1 = first_h1(root)
         paragraphs = [p for p in body_paragraphs(blocks_after(content_root(root, h1), h1))
@@ -71,7 +75,7 @@ def _story_body(root) -> tuple[str | None, list[str]]:
     if lead and (not paragraphs or normalize_for_hash(paragraphs[0]) != normalize_for_hash(lead)):
         paragraphs = [lead, *paragraphs]
     paragraphs = [p for p in paragraphs if normalize_for_hash(p) != SLOGAN]
-    return (lead or (paragraphs[0] if paragraphs else None)), paragraphs
+    return (lead or (paragraphs[0] if paragraphs else None)), paragraphs, recognised
 
 
 def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | None:
@@ -84,9 +88,10 @@ def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | 
         return None
     title = next(iter(css_texts(root, *TITLE) + root.xpath("//meta[@property='og:title']/@content")), None)
     strip_chrome(root)  # header, menus, share bar, related stories
-    lead, paragraphs = _story_body(root)
-    if not paragraphs:
-        return None
+    lead, paragraphs, recognised = _story_body(root)
+    published = page_date(root)
+    if not paragraphs or not (recognised or published):
+        return None  # neither the story markup nor a dated text: a maintenance or error page
     scope = content_root(root)
     topics = css_texts(root, *TOPICS) or [
         clean_text(a.text_content()) for a in scope.xpath(".//a[contains(@href, '/news/topic/')]")]
@@ -96,7 +101,7 @@ def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | 
     loader.add_value("url", response.url)
     loader.add_value("title", title)
     loader.add_value("title", meta.get("listing_title"))
-    loader.add_value("published", page_date(root))
+    loader.add_value("published", published)
     loader.add_value("published", meta.get("listing_date"))
     loader.add_value("topics", topics)
     loader.add_value("lead", lead)
