@@ -87,7 +87,7 @@ def generated_stories(count: int, start_id: int = 1150000, seed: int = 11) -> li
         sentences = rng.sample(pool, 9)
         topics = [TOPICS[n % len(TOPICS)], "Peace and Security"] if n % 2 else ["Peace and Security"]
         out.append(Story(
-            path=f"/en/story/{day:%Y/%m}/{number}", title=f"UN News story {number}: {sentences[0][:60]}",
+            path=f"/en/story/{day:%Y/%m}/{number}", title=f"UN News story {number}: {sentences[0][:60].strip()}",
             date=day.isoformat(), topics=list(dict.fromkeys(topics)),
             lead=f"Story {number}. {sentences[0]}",
             paragraphs=[" ".join(sentences[i:i + 2]) for i in range(1, 9, 2)]))
