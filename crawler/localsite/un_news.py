@@ -281,3 +281,27 @@ def build_site(stories: list[Story], base: str, *, per_page: int = 10, feed_size
 def edited(story: Story, sentence: str) -> Story:
     """The story with a sentence added to its last paragraph (an edit on the site)."""
     return replace(story, paragraphs=story.paragraphs[:-1] + [f"{story.paragraphs[-1]} {sentence}"])
+
+
+def serve(port: int = 8124, mirror_port: int = 8125) -> None:
+    """Serve the local UN News and the mirror until Ctrl-C (for trying the spiders by hand)."""
+    import time
+
+    from crawler.localsite import mirror
+    from crawler.localsite.server import LocalSite
+
+    site = LocalSite(port=port)
+    site.pages = build_site(generated_stories(8) + seed_stories(), site.url)
+    with site, LocalSite(mirror.build_site([mirror.seed_copy()]), port=mirror_port) as copy:
+        print(f"UN News: {site.url}{ALL_FEED}\nmirror:  {copy.url}{mirror.KOSOVO_PATH}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.un_news [PORT [MIRROR_PORT]]
+    import sys
+
+    serve(*map(int, sys.argv[1:3]))
