@@ -33,7 +33,6 @@ from spiders.extract import (
 from spiders.feeds import feed_entries
 from storage.normalize import clean_text, normalize_for_hash, parse_date
 
-SLOGAN = "global perspective human stories"  # site chrome that text captures pick up
 TITLE = ("h1 .field--name-title", "h1")
 TOPICS = (".views-field-field-news-topics a", ".field--name-field-news-topics a")
 LEAD = (".views-field-field-news-story-lead", ".field--name-field-news-story-lead")
@@ -74,7 +73,6 @@ def _story_body(root) -> tuple[str | None, list[str], bool]:
                       if not parse_date(p)]  # the printed date next to the title
     if lead and (not paragraphs or normalize_for_hash(paragraphs[0]) != normalize_for_hash(lead)):
         paragraphs = [lead, *paragraphs]
-    paragraphs = [p for p in paragraphs if normalize_for_hash(p) != SLOGAN]
     return (lead or (paragraphs[0] if paragraphs else None)), paragraphs, recognised
 
 

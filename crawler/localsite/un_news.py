@@ -157,7 +157,7 @@ def _paragraphs_with_card(story: Story) -> str:
     if story.related and len(html) > 2:
         path, title = story.related[0]
         html.insert(2, f"""<div class="paragraph paragraph--type--related-story">
- <div class="related-story-label">Related story</div><a href="{path}">{escape(title)}</a></div>""")
+ <p class="related-story-label">Related story</p><h3><a href="{path}">{escape(title)}</a></h3></div>""")
     return "\n".join(html)
 
 
