@@ -47,11 +47,11 @@ def keyword_pattern(keywords: str | None) -> re.Pattern | None:
 
 
 def _paragraphs(scopes: list) -> list[str]:
-    """Paragraph texts inside the text-column elements, nested lists not repeated."""
+    """Paragraph texts inside the text-column elements (a paragraph inside another is not repeated)."""
     out = []
     for scope in scopes:
         for el in scope.iter(*PARAGRAPH_TAGS):
-            if el.getparent() is not None and el.getparent().tag in ("li", "blockquote"):
+            if next(el.iterancestors(*PARAGRAPH_TAGS), None) is not None:
                 continue
             text = clean_text(el.text_content()).replace("\n\n", " ")
             if text:
