@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from crawler.changes_cli import timeline_lines
-from crawler.localsite import osce
+from crawler.localsite import mirror, osce, un_news, un_press
 from crawler.localsite.server import LocalSite
 from crawler.runner import CrawlOutcome, run_crawl
 from storage import open_db
@@ -63,18 +63,30 @@ def osce_rounds() -> tuple[dict, dict]:
     return before, osce.build_site(edited, after_menu)
 
 
+def un_sites() -> tuple[LocalSite, LocalSite]:
+    """UN News (generated stories and both seeds) and a mirror serving seed 002."""
+    un_site = LocalSite()
+    un_site.pages = un_news.build_site(un_news.generated_stories(8) + un_news.seed_stories(), un_site.url)
+    return un_site, LocalSite(mirror.build_site([mirror.seed_copy()]))
+
+
 def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOutcome]:
     """Crawl the local sites twice into ``db_path``; return every crawl's outcome."""
     prepare_db(db_path)
     before, after = osce_rounds()
     outcomes = []
-    with LocalSite(before) as site:
-        settings = {**LOCAL_SETTINGS, "OSCE_BASE_URL": site.url}
+    un_site, mirror_site = un_sites()
+    with LocalSite(before) as site, un_site, mirror_site, LocalSite() as press_site:
+        press_site.pages = un_press.build_site(un_press.sample_releases(), base=press_site.url)
+        settings = {**LOCAL_SETTINGS, "OSCE_BASE_URL": site.url, "UN_NEWS_BASE_URL": un_site.url,
+                    "UN_PRESS_BASE_URL": press_site.url}
+        crawls = {"osce": {}, "un_news": {}, "un_press": {},
+                  "article": {"url": mirror_site.url + mirror.KOSOVO_PATH}}
         for round_name, pages in (("as captured", before), ("after edits", after)):
             site.pages = pages
             echo(f"demo: crawling the local sites ({round_name}) into {db_path}")
-            for spider in ("osce",):
-                outcome = run_crawl(spider, db=db_path, settings=settings, trigger="demo")
+            for spider, args in crawls.items():
+                outcome = run_crawl(spider, db=db_path, settings=settings, args=args, trigger="demo")
                 echo(f"  {spider}: {outcome.status} (run {outcome.run_id})")
                 outcomes.append(outcome)
     db = open_db(db_path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from storage.normalize import clean_text, split_note
+from storage.normalize import clean_text, parse_date, split_note
 
 CHROME_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form",
                "svg", "iframe", "button", "select")
@@ -152,6 +152,31 @@ def first_h1(root):
         for h1 in root.xpath(path):
             if h1.text_content().strip():
                 return h1
+    return None
+
+
+def css_texts(root, *selectors: str) -> list[str]:
+    """Texts of the elements matching the first CSS selector that matches anything.
+
+    Selectors are class-name hints, best first; callers fall back to structure when
+    none matches (``css_texts(root, ".field--name-title", "h1")``).
+    """
+    for selector in selectors:
+        texts = [clean_text(el.text_content()).replace("\n\n", " ") for el in root.cssselect(selector)]
+        texts = [t for t in texts if t]
+        if texts:
+            return texts
+    return []
+
+
+def page_date(root) -> str | None:
+    """The page's own publication date: ``time[datetime]``, then the usual meta tags."""
+    for value in root.xpath(
+            "//time/@datetime | //meta[@property='article:published_time' or @itemprop='datePublished' "
+            "or @name='dcterms.date' or @name='DC.date']/@content"):
+        iso = parse_date(value)
+        if iso:
+            return iso
     return None
 
 

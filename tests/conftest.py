@@ -67,3 +67,30 @@ def osce_site():
     """The seed releases and menu on a local OSCE site."""
     with LocalSite(osce.build_site(osce.seed_releases())) as site:
         yield site
+
+
+def local_un_news(stories, **kwargs) -> LocalSite:
+    """A (not yet started) local UN News serving ``stories``; feeds link to its own URL."""
+    from crawler.localsite import un_news
+
+    site = LocalSite()
+    site.pages = un_news.build_site(stories, site.url, **kwargs)
+    return site
+
+
+@pytest.fixture
+def un_news_site():
+    """Three generated 2025 stories and the two seed stories on a local UN News."""
+    from crawler.localsite import un_news
+
+    with local_un_news(un_news.generated_stories(3) + un_news.seed_stories()) as site:
+        yield site
+
+
+@pytest.fixture
+def mirror_site():
+    """The seed-002 copy of the 2009 Kosovo story on a local mirror (another port)."""
+    from crawler.localsite import mirror
+
+    with LocalSite(mirror.build_site([mirror.seed_copy()])) as site:
+        yield site

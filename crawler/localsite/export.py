@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from crawler.localsite import osce, un_press
+from crawler.localsite import mirror, osce, un_news, un_press
 
 
 def osce_fixtures() -> dict[str, str]:
@@ -37,12 +37,38 @@ def un_press_fixtures() -> dict[str, str]:
     return files
 
 
+UN_NEWS_BASE = "https://news.un.org"
+
+
+def un_news_fixtures() -> dict[str, str | bytes]:
+    """Story pages (2009 and 2007 seeds, current and redesigned markup), feed, topic listing."""
+    stories = un_news.seed_stories()
+    files: dict[str, str | bytes] = {}
+    for story in stories:
+        for variant in ("current", "redesign"):
+            page = un_news.page_html(story.title, un_news.story_main(replace(story, variant=variant)))
+            files[f"un_news/story-{story.date[:4]}-{variant}.html"] = page
+    site = un_news.build_site(un_news.generated_stories(1) + stories, UN_NEWS_BASE, per_page=2)
+    files["un_news/feed.xml"] = site[un_news.ALL_FEED].body
+    for number in (0, 1):
+        files[f"un_news/topic-page-{number}.html"] = site[f"/en/news/topic/peace-and-security?page={number}"].body
+    return files
+
+
+def mirror_fixtures() -> dict[str, str | bytes]:
+    """The seed-002 copy on the mirror, as served (windows-1252 bytes)."""
+    return {"mirror/story-2009-kosovo.html": mirror.build_site([mirror.seed_copy()])[mirror.KOSOVO_PATH].body}
+
+
 def export(target: Path) -> list[Path]:
     written = []
-    for name, body in {**osce_fixtures(), **un_press_fixtures()}.items():
+    for name, body in {**osce_fixtures(), **un_news_fixtures(), **mirror_fixtures(), **un_press_fixtures()}.items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body if isinstance(body, str) else body.decode(), encoding="utf-8")
+        if isinstance(body, bytes):
+            path.write_bytes(body)  # as served, in the page's own encoding
+        else:
+            path.write_text(body, encoding="utf-8")
         written.append(path)
     return written
 
