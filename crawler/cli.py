@@ -85,3 +85,7 @@ def demo(db_path, serve, port) -> None:
         from crawler.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
+from crawler.schedule_cli import schedule_command, status_command  # noqa: E402
+
+main.add_command(schedule_command)
+main.add_command(status_command)
