@@ -129,7 +129,9 @@ def _finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: 
         row = conn.execute("SELECT status, reason, finished_at FROM crawl_runs WHERE id = ?",
                            [run_id]).fetchone()
         status, reason, finished = row if row else ("running", None, None)
-        if why or status == "running" or exit_code not in (0, None):
+        # A crawl that closed its run as ok and was only slow to exit keeps its verdict.
+        closed_ok = bool(finished) and status == "ok" and why is not None
+        if not closed_ok and (why or status == "running" or exit_code not in (0, None)):
             # Terminated, crashed, or exited with an error: record why, with its last words.
             if status in ("running", "ok"):
                 status, reason = "failed", None
@@ -142,7 +144,7 @@ def _finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: 
                           finish_reason=why or "process exited", exit_code=exit_code, log_tail=tail)
         else:
             update = {"exit_code": exit_code}
-            if status != "ok":
+            if status != "ok" or closed_ok:
                 update["log_tail"] = tail
             conn.table("crawl_runs").update(run_id, update)
     finally:

@@ -50,7 +50,7 @@ class JobConfig:
     spider: str
     every: float | None = None  # seconds, or
     cron: str | None = None  # a crontab line, e.g. "*/15 * * * *"
-    jitter: float | None = None  # None: a tenth of the interval, at most 60 s
+    jitter: float | None = None  # None: a tenth of the interval, at most 60 s; cron: 0
     timeout: float = 3600.0
     args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class JobConfig:
     def jitter_s(self) -> float:
         if self.jitter is not None:
             return self.jitter
-        return min(60.0, (self.every or 600.0) / 10)
+        return min(60.0, self.every / 10) if self.every else 0.0
 
 
 @dataclass(frozen=True)
