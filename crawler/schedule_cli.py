@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
@@ -77,7 +78,7 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         releasewatch schedule --once          # for cron: every job once, then exit
     """
     from crawler.notify import Notifier
-    from crawler.scheduler import AlreadyRunning, Scheduler, configure_logging
+    from crawler.scheduler import AlreadyRunning, DaemonLock, Scheduler, configure_logging
 
     try:
         config = with_overrides(
@@ -87,18 +88,22 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    configure_logging(config.log_file, max_bytes=config.log_max_bytes, backups=config.log_backups)
     with ExitStack() as stack:
-        if local_site:
-            config = _local_sites(stack, config)
         try:
+            configure_logging(config.log_file, max_bytes=config.log_max_bytes, backups=config.log_backups)
+            with DaemonLock(config.db):  # refuse early; run_* hold the lock for good
+                pass
+            if local_site:
+                config = _local_sites(stack, config)
+            if not config.jobs:
+                raise click.UsageError("no jobs to run: the configuration disables every job")
             daemon = Scheduler(config, notifier)
             code = daemon.run_once() if once else daemon.run_forever()
         except AlreadyRunning as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_ALREADY_RUNNING)
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+        except (OSError, sqlite3.Error) as exc:
+            raise click.ClickException(f"cannot start on {config.db}: {exc}") from None
     sys.exit(code)
 
 
@@ -123,8 +128,8 @@ def _status_rows(jobs: list[dict], running: bool) -> list[tuple[str, ...]]:
 
 
 @click.command("status")
-@click.option("--db", "db_path", default=lambda: os.environ.get("RELEASEWATCH_DB", "releasewatch.db"),
-              show_default="releasewatch.db", help="SQLite database (env RELEASEWATCH_DB).")
+@click.option("--db", "db_path", default=None,
+              help="SQLite database (default: env RELEASEWATCH_DB, else the configuration's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status_command(db_path, as_json) -> None:
     """Each scheduled job: its last run, result, and next run time.
@@ -136,6 +141,11 @@ def status_command(db_path, as_json) -> None:
     """
     from crawler.scheduler import lock_holder
 
+    if db_path is None:
+        try:
+            db_path = os.environ.get("RELEASEWATCH_DB") or load_config(os.environ.get("RELEASEWATCH_CONFIG")).db
+        except ConfigError as exc:
+            raise click.UsageError(f"{exc} (or give --db)") from None
     try:
         db = open_db(db_path, create=False)
     except FileNotFoundError as exc:
@@ -158,7 +168,9 @@ def status_command(db_path, as_json) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(*STATUS_COLUMNS)
+        table = Table()
+        for column in STATUS_COLUMNS:  # the result (with its reason) is the column that wraps
+            table.add_column(column, no_wrap=column != "result", justify="right" if column in ("new", "changed", "duration") else "left")
         for row in rows:
             table.add_row(*row, style={"failed": "red", "degraded": "yellow"}.get(row[4].split(":")[0]))
         Console().print(table)

@@ -162,8 +162,6 @@ class Scheduler:
     """Runs the configured jobs, forever (:meth:`run_forever`) or once (:meth:`run_once`)."""
 
     def __init__(self, config: ScheduleConfig, notifier: Notifier | None = None):
-        if not config.jobs:
-            raise ValueError("no jobs to run: the configuration disables every job")
         self.config = config
         self.db = str(Path(config.db).resolve())
         self.notifier = notifier or Notifier(config.notify.urls, config.notify.on)
@@ -227,7 +225,7 @@ class Scheduler:
             first = self._prepare(now)
             scheduler = BackgroundScheduler(
                 timezone=self.config.timezone,
-                executors={"default": ThreadPoolExecutor(max_workers=len(self.config.jobs))},
+                executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.config.jobs)))},
                 job_defaults={"coalesce": True, "max_instances": 1,
                               "misfire_grace_time": int(self.config.misfire_grace_time) or None},
             )
@@ -257,7 +255,7 @@ class Scheduler:
         with DaemonLock(self.db):
             self._prepare(datetime.now(UTC), once=True)
             self._handle_signals()
-            with Pool(max_workers=len(self.config.jobs)) as pool:
+            with Pool(max_workers=max(1, len(self.config.jobs))) as pool:
                 outcomes = list(pool.map(self.run_job, self.config.jobs))
         return max((o.cli_exit_code for o in outcomes if o is not None), default=0)
 
