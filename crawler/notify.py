@@ -96,9 +96,9 @@ class Notifier:
             return None
         import apprise
 
-        title, body = message(job, news)
-        kind = {"failed": apprise.NotifyType.FAILURE, "degraded": apprise.NotifyType.WARNING}
         try:
+            title, body = message(job, news)
+            kind = {"failed": apprise.NotifyType.FAILURE, "degraded": apprise.NotifyType.WARNING}
             sent = self.apprise.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
                                        notify_type=kind.get(news.run.get("status"), apprise.NotifyType.INFO))
         except Exception:  # a notifier must never take the daemon down

@@ -152,8 +152,8 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     assert crash["exit_code"] != 0 and "no_such_spider" in crash["log_tail"]
     assert crash["reason"] == f"crawl process exited with code {crash['exit_code']}"
     hung = daemon.runs("hung")[0]
-    assert (hung["status"], hung["reason"], hung["exit_code"]) == (
-        "failed", "timed out after 4s and was terminated", -signal.SIGTERM)
+    assert (hung["status"], hung["reason"]) == ("failed", "timed out after 4s and was terminated")
+    assert hung["exit_code"] in (-signal.SIGTERM, -signal.SIGKILL)  # SIGKILL if it did not close within 1s
     assert daemon.rows("SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'") == [{"n": 0}]
     assert daemon.rows("SELECT count(*) AS n FROM releases") == [{"n": 3}]
     assert f"job osce: run {osce_runs[0]['id']} ok in" in log and "new=3" in log
