@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from crawler.cli import main
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from storage import open_db
@@ -204,7 +206,7 @@ def test_a_second_daemon_is_refused_and_a_restart_keeps_the_schedule(tmp_path, o
     assert second.returncode == 3
     assert f"another releasewatch scheduler (pid {first.process.pid}) is already running on {tmp_path / 'rw.db'}" \
         in second.stderr
-    status = json.loads(releasewatch("status", "--db", str(first.db), "--json", cwd=tmp_path).stdout)
+    status = json.loads(CliRunner().invoke(main, ["status", "--db", str(first.db), "--json"]).output)
     assert status["scheduler"] == {"running": True, "pid": first.process.pid}
     (job,) = status["jobs"]
     started = datetime.fromisoformat(job["last_run"]["started_at"].replace("Z", "+00:00"))
