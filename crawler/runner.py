@@ -24,6 +24,7 @@ from storage.runs import close_run, start_run
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_CODES = {"ok": 0, "degraded": 1, "failed": 2}
 LOG_TAIL_LINES = 40
+CLOSE_S = 10.0  # how long a crawl asked to stop (SIGINT/SIGTERM) may take to close
 
 
 @dataclass
@@ -60,13 +61,17 @@ def run_crawl(
     args: Mapping[str, object] | None = None, timeout: float | None = None,
     trigger: str = "manual", stream: bool = False, stop_event=None, grace: float = 30.0,
     progress: Callable[[dict], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None, close_timeout: float = CLOSE_S,
 ) -> CrawlOutcome:
     """Run a crawl to the end (or its timeout) and return its recorded outcome.
 
     The ``crawl_runs`` row is created here first, so a crawl that never starts, crashes
     or hangs is still recorded (as ``failed``, with the log tail and exit code).
-    ``stop_event`` (a ``threading.Event``) asks the crawl to stop: SIGINT first, so Scrapy
-    closes cleanly, then SIGKILL after ``grace`` seconds. ``progress`` is called with the
+    ``stop_event`` (a ``threading.Event``) says the caller is shutting down: the crawl
+    may finish within ``grace`` seconds, then it is asked to stop (SIGINT, so Scrapy
+    closes and records the run) and killed if it has not within ``close_timeout`` more
+    (as is a crawl past its ``timeout``, with SIGTERM).
+    ``on_start(run_id, pid)`` is called once the crawl process runs. ``progress`` is called with the
     crawl's counters (``crawler.progress.COUNTERS``) about once a second.
     """
     db = str(Path(db).resolve())
@@ -92,7 +97,9 @@ def run_crawl(
             stdout=None if stream else log, stderr=None if stream else subprocess.STDOUT,
             start_new_session=True,
         )
-        exit_code, why = _wait(process, timeout, stop_event, grace, tick)
+        if on_start is not None:
+            on_start(run_id, process.pid)
+        exit_code, why = _wait(process, timeout, stop_event, grace, close_timeout, tick)
         if tick:
             tick()
         log.seek(0)
@@ -115,7 +122,7 @@ def _progress_poller(path: str, progress: Callable[[dict], None]) -> Callable[[]
 
 
 def _wait(process: subprocess.Popen, timeout: float | None, stop_event, grace: float,
-          tick: Callable[[], None] | None = None) -> tuple[int | None, str | None]:
+          close_timeout: float, tick: Callable[[], None] | None = None) -> tuple[int | None, str | None]:
     deadline = time.monotonic() + timeout if timeout else None
     while True:
         try:
@@ -124,20 +131,20 @@ def _wait(process: subprocess.Popen, timeout: float | None, stop_event, grace: f
             if tick:
                 tick()
         if deadline and time.monotonic() > deadline:
-            _terminate(process, grace=5)
-            return process.returncode, f"timed out after {timeout:.0f}s and was terminated"
+            _terminate(process, grace=close_timeout)
+            return process.returncode, f"timed out after {timeout:g}s and was terminated"
         if stop_event is not None and stop_event.is_set():
-            os.killpg(process.pid, signal.SIGINT)
             try:
-                return process.wait(timeout=grace), "stopped by shutdown"
+                return process.wait(timeout=grace), None
             except subprocess.TimeoutExpired:
-                _terminate(process, grace=1)
-                return process.returncode, f"did not stop within {grace:.0f}s of shutdown; killed"
+                _terminate(process, grace=close_timeout, sig=signal.SIGINT)
+                return process.returncode, f"still running {grace:g}s after shutdown began; terminated"
 
 
-def _terminate(process: subprocess.Popen, grace: float) -> None:
+def _terminate(process: subprocess.Popen, grace: float, sig: int = signal.SIGTERM) -> None:
+    """Ask the crawl's process group to stop (Scrapy closes the spider), then kill it."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, sig)
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
@@ -156,18 +163,25 @@ def _finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: 
 def _record_finish(db: str, run_id: int, exit_code: int | None, why: str | None, tail: str) -> CrawlOutcome:
     conn = open_db(db)
     try:
-        row = conn.execute("SELECT status, reason FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
-        status, reason = row if row else ("failed", None)
-        if why or status == "running" or exit_code not in (0, None):
-            # The crawl did not close its own run: record why, with its last words.
+        row = conn.execute("SELECT status, reason, finished_at FROM crawl_runs WHERE id = ?",
+                           [run_id]).fetchone()
+        status, reason, finished = row if row else ("running", None, None)
+        # A crawl that closed its run as ok and was only slow to exit keeps its verdict.
+        closed_ok = bool(finished) and status == "ok" and why is not None
+        if not closed_ok and (why or status == "running" or exit_code not in (0, None)):
+            # Terminated, crashed, or exited with an error: record why, with its last words.
             if status in ("running", "ok"):
-                status = "failed"
+                status, reason = "failed", None
             reason = why or reason or f"crawl process exited with code {exit_code}"
-            close_run(conn, run_id, status=status, reason=reason,
-                      finish_reason=why or "process exited", exit_code=exit_code, log_tail=tail)
+            if finished:  # the crawl closed its run (counts, problems): keep them
+                conn.table("crawl_runs").update(run_id, {
+                    "status": status, "reason": reason, "exit_code": exit_code, "log_tail": tail})
+            else:
+                close_run(conn, run_id, status=status, reason=reason,
+                          finish_reason=why or "process exited", exit_code=exit_code, log_tail=tail)
         else:
             update = {"exit_code": exit_code}
-            if status != "ok":
+            if status != "ok" or closed_ok:
                 update["log_tail"] = tail
             conn.table("crawl_runs").update(run_id, update)
     finally:

@@ -101,6 +101,13 @@ TABLES: dict[str, dict] = {
         "not_null": {"spider", "started_at"},
         "indexes": [["spider", "started_at"], ["status"]],
     },
+    # The scheduler daemon's jobs and their next run times (crawler/scheduler.py), so
+    # ``releasewatch status`` can answer without asking the daemon.
+    "schedule_jobs": {
+        "columns": {"job": str, "spider": str, "schedule": str, "next_run": str,
+                    "updated_at": str},
+        "pk": "job",
+    },
     "crawl_errors": {
         "columns": {"id": int, "run_id": int, "spider": str, "url": str, "error": str,
                     "at": str},
