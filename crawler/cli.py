@@ -85,3 +85,7 @@ def demo(db_path, serve, port) -> None:
         from crawler.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
+
+from crawler.serve import serve_command  # noqa: E402
+
+main.add_command(serve_command)
