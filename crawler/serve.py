@@ -3,7 +3,8 @@
 The file is opened read-write, never immutable (``-i`` would hide rows that crawls add);
 WAL lets crawls write while Datasette reads. The configuration is data shipped in
 ``crawler/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
-canned queries and Atom feeds) and ``plugins/`` (the ``word_diff`` SQL function).
+canned queries and Atom feeds), ``plugins/`` (the ``word_diff`` SQL function) and
+``templates/`` (a release's row page shows it as a document).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage import open_db
 DATASETTE_DIR = Path(__file__).resolve().parent / "datasette"
 METADATA_FILE = DATASETTE_DIR / "metadata.yaml"
 PLUGINS_DIR = DATASETTE_DIR / "plugins"
+TEMPLATES_DIR = DATASETTE_DIR / "templates"
 METADATA_DATABASE = "releasewatch"  # the database's name in metadata.yaml
 
 
@@ -42,14 +44,16 @@ def load_metadata(database: str = METADATA_DATABASE) -> dict:
 
 def datasette_options(db_path: str | os.PathLike) -> dict:
     """Keyword arguments for ``Datasette([db_path], **options)`` (as ``serve`` runs it)."""
-    return {"metadata": load_metadata(database_name(db_path)), "plugins_dir": str(PLUGINS_DIR)}
+    return {"metadata": load_metadata(database_name(db_path)), "plugins_dir": str(PLUGINS_DIR),
+            "template_dir": str(TEMPLATES_DIR)}
 
 
 def datasette_args(db_path: str | os.PathLike, metadata_file: str | os.PathLike, *,
                    host: str = "127.0.0.1", port: int = 8001) -> list[str]:
     """``datasette serve`` arguments: the file read-write (no ``-i``), our metadata and plugins."""
     return ["serve", str(db_path), "--host", host, "--port", str(port),
-            "--metadata", str(metadata_file), "--plugins-dir", str(PLUGINS_DIR)]
+            "--metadata", str(metadata_file), "--plugins-dir", str(PLUGINS_DIR),
+            "--template-dir", str(TEMPLATES_DIR)]
 
 
 def serve(db_path: str, *, host: str = "127.0.0.1", port: int = 8001,

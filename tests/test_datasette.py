@@ -128,6 +128,15 @@ async def test_foreign_keys_show_labels(ds, ids):
     assert all(row["snapshot_id"]["label"] == "2025-01-11T08:00:00Z" for row in changes)
 
 
+async def test_release_page_reads_as_a_document(ds, ids):
+    html = (await get(ds, f"{DB}/releases/{ids['script']}")).text
+    assert f'<h2 class="release-title">{ESCAPED_SCRIPT} OSCE Chairperson-in-Office' in html
+    assert "MOSCOW, 2020-02-26" in html
+    assert '<a href="https://www.osce.org/chairpersonship/446341" rel="nofollow noopener">' in html
+    assert '<div class="release-body">MOSCOW, 26 February 2020' in html
+    assert 'class="col-content_hash' in html  # the row's data is still there, below
+
+
 # --- search ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("query", "role"), [
