@@ -94,9 +94,11 @@ def demo(db_path, serve, port) -> None:
 
 import crawler.changes_cli  # noqa: E402, F401  (registers `releasewatch changes` on main)
 from crawler.schedule_cli import schedule_command, status_command  # noqa: E402
+from crawler.serve import serve_command  # noqa: E402
 
 main.add_command(schedule_command)
 main.add_command(status_command)
+main.add_command(serve_command)
 
 if __name__ == "__main__":
     main()

@@ -1,24 +1,91 @@
-"""``releasewatch serve``: Datasette on the live database (never immutable mode)."""
+"""``releasewatch serve``: Datasette on the live database, with the project's metadata.
+
+The file is opened read-write, never immutable (``-i`` would hide rows that crawls add);
+WAL lets crawls write while Datasette reads. The configuration is data shipped in
+``crawler/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
+canned queries and Atom feeds), ``plugins/`` (the ``word_diff`` SQL function) and
+``templates/`` (a release's row page shows it as a document).
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import contextlib
+import json
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+from datasette.utils import parse_metadata, tilde_encode
 
-def datasette_command(db_path: str, *, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """The Datasette command line: the file opened read-write (``-i`` would hide new rows)."""
-    return [sys.executable, "-m", "datasette", "serve", str(Path(db_path)), "--host", host,
-            "--port", str(port)]
+from storage import open_db
+
+DATASETTE_DIR = Path(__file__).resolve().parent / "datasette"
+METADATA_FILE = DATASETTE_DIR / "metadata.yaml"
+PLUGINS_DIR = DATASETTE_DIR / "plugins"
+TEMPLATES_DIR = DATASETTE_DIR / "templates"
+METADATA_DATABASE = "releasewatch"  # the database's name in metadata.yaml
+
+
+def database_name(db_path: str | os.PathLike) -> str:
+    """The name Datasette gives the file (its stem): ``demo.db`` is served at ``/demo``."""
+    return Path(db_path).stem
+
+
+def load_metadata(database: str = METADATA_DATABASE) -> dict:
+    """``metadata.yaml`` with its database section under ``database``."""
+    metadata = parse_metadata(METADATA_FILE.read_text(encoding="utf-8"))
+    metadata["databases"] = {database: metadata["databases"].pop(METADATA_DATABASE)}
+    metadata["description_html"] = metadata["description_html"].replace(
+        "{database_url}", "/" + tilde_encode(database))
+    return metadata
+
+
+def datasette_options(db_path: str | os.PathLike) -> dict:
+    """Keyword arguments for ``Datasette([db_path], **options)`` (as ``serve`` runs it)."""
+    return {"metadata": load_metadata(database_name(db_path)), "plugins_dir": str(PLUGINS_DIR),
+            "template_dir": str(TEMPLATES_DIR)}
+
+
+def datasette_args(db_path: str | os.PathLike, metadata_file: str | os.PathLike, *,
+                   host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+    """``datasette serve`` arguments: the file read-write (no ``-i``), our metadata and plugins."""
+    return ["serve", str(db_path), "--host", host, "--port", str(port),
+            "--metadata", str(metadata_file), "--plugins-dir", str(PLUGINS_DIR),
+            "--template-dir", str(TEMPLATES_DIR)]
 
 
 def serve(db_path: str, *, host: str = "127.0.0.1", port: int = 8001,
           echo: Callable[[str], None] = print) -> int:
-    """Serve the database until interrupted."""
-    echo(f"Datasette: http://{host}:{port}/  (Ctrl-C to stop)")
-    try:
-        return subprocess.call(datasette_command(db_path, host=host, port=port))
-    except KeyboardInterrupt:
-        return 0
+    """Create or migrate the database (search index included), then serve it until interrupted."""
+    from datasette.cli import cli as datasette_cli
+
+    open_db(db_path).close()
+    with tempfile.TemporaryDirectory(prefix="releasewatch-datasette-") as tmp:
+        metadata_file = Path(tmp) / "metadata.json"
+        metadata_file.write_text(json.dumps(datasette_options(db_path)["metadata"]), encoding="utf-8")
+        echo(f"Datasette: http://{host}:{port}/  (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
+            datasette_cli.main(datasette_args(db_path, metadata_file, host=host, port=port),
+                               prog_name="datasette", standalone_mode=False)
+    return 0
+
+
+@click.command("serve")
+@click.option("--db", "db_path", default=lambda: os.environ.get("RELEASEWATCH_DB", "releasewatch.db"),
+              show_default="releasewatch.db", help="SQLite database (env RELEASEWATCH_DB).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 exposes it to the network).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+def serve_command(db_path: str, host: str, port: int) -> None:
+    """Browse, search and subscribe in Datasette (the database stays writable for crawls).
+
+    \b
+    Example:
+        releasewatch serve --db releasewatch.db --port 8001
+    Then open http://127.0.0.1:8001/ : search releases, canned queries
+    (latest releases, edited releases, list changes, current lists, mirrors,
+    crawl health) and Atom feeds (new_releases_feed.atom, list_changes_feed.atom).
+    """
+    serve(db_path, host=host, port=port, echo=click.echo)

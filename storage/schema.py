@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.search import ensure_search
+
 BUSY_TIMEOUT_MS = 30_000
 
 TABLES: dict[str, dict] = {
@@ -186,3 +188,4 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     table.add_column(column, kind)
         for columns in spec.get("indexes", []):
             table.create_index(columns, if_not_exists=True)
+    ensure_search(db)
