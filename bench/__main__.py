@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.report import Report, machine
 
 BENCHES = {
+    "crawl": "bench.crawl",
     "listdiff": "bench.listdiff",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"

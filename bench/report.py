@@ -33,6 +33,8 @@ class Figure:
         if self.value is None:
             return "n/a"
         value = self.value
+        if isinstance(value, int):
+            return f"{value:,} {self.unit}".strip()
         text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
         return f"{text} {self.unit}".strip()
 
