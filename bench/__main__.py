@@ -18,6 +18,7 @@ from bench.report import Report, machine
 
 BENCHES = {
     "crawl": "bench.crawl",
+    "ingest": "bench.ingest",
     "listdiff": "bench.listdiff",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
