@@ -7,6 +7,7 @@ import logging
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.spiders import Spider
+from twisted.internet.task import LoopingCall
 
 from crawler.health import report_problem
 from crawler.items import ListSnapshotItem, ReleaseItem
@@ -40,12 +41,24 @@ class ValidationPipeline:
 
 
 class StoragePipeline:
-    """Store releases and list snapshots in SQLite (one transaction per item)."""
+    """Store releases and list snapshots in SQLite, several items per transaction.
+
+    Items are written in batches: a commit every ``RELEASEWATCH_BATCH_SIZE`` items or
+    every ``RELEASEWATCH_BATCH_SECONDS``, whichever comes first, and when the spider
+    closes. Each item is still all-or-nothing (a savepoint inside the batch). A killed
+    crawl loses at most the uncommitted batch: those URLs are not in ``release_urls``,
+    so the next incremental run does not stop at them and fetches them again.
+    ``RELEASEWATCH_BATCH_SIZE=1`` commits every item on its own.
+    """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.db_path = crawler.settings.get("RELEASEWATCH_DB")
+        self.batch_size = max(1, crawler.settings.getint("RELEASEWATCH_BATCH_SIZE", 100))
+        self.batch_seconds = crawler.settings.getfloat("RELEASEWATCH_BATCH_SECONDS", 1.0)
         self.db = None
+        self.pending = 0
+        self.timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -53,12 +66,36 @@ class StoragePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.db = open_db(self.db_path)
+        if self.batch_size > 1 and self.batch_seconds > 0:
+            self.timer = LoopingCall(self.commit)
+            self.timer.start(self.batch_seconds, now=False)
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
         if self.db is not None:
+            self.commit()
             self.db.close()
 
+    def commit(self) -> None:
+        """Commit the open batch, if any."""
+        if self.db is not None and self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
+        self.pending = 0
+
     def process_item(self, item, spider: Spider | None = None):
+        if self.batch_size > 1 and not self.db.conn.in_transaction:
+            # IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
+            # than fail later when a read transaction cannot be upgraded.
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            return self._store(item)
+        finally:
+            self.pending += 1
+            if self.pending >= self.batch_size:
+                self.commit()
+
+    def _store(self, item):
         stats = self.crawler.stats
         if isinstance(item, ReleaseItem):
             result = store_release(self.db, item)

@@ -28,6 +28,10 @@ UN_PRESS_BASE_URL = _env("UN_PRESS_BASE_URL", "https://press.un.org")
 RELEASEWATCH_HTTPCACHE_DIR = _env("RELEASEWATCH_HTTPCACHE_DIR", "")
 # Listing pages to follow at most in one run (a runaway pager is a bug, not news).
 RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "500"))
+# Items per database transaction, and the longest a batch stays open (seconds): a killed
+# crawl loses at most that batch, which the next run fetches again. 1 = commit every item.
+RELEASEWATCH_BATCH_SIZE = int(_env("RELEASEWATCH_BATCH_SIZE", "100"))
+RELEASEWATCH_BATCH_SECONDS = float(_env("RELEASEWATCH_BATCH_SECONDS", "1.0"))
 
 # --- politeness -----------------------------------------------------------------
 USER_AGENT = _env(
