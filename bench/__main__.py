@@ -19,6 +19,8 @@ from bench.report import Report, machine
 BENCHES = {
     "crawl": "bench.crawl",
     "ingest": "bench.ingest",
+    "search": "bench.search",
+    "memory": "bench.memory",
     "listdiff": "bench.listdiff",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,8 +186,15 @@ def run(report: Report, smoke: bool) -> None:
         workdir = Path(tmp)
         bare_runs, our_runs = [], []
         for number in range(rounds):
-            bare_runs.append(crawl_bare(f"bare{number}", site, workdir))
             db = workdir / f"ours{number}.db"
+            if smoke:  # both at once: the smoke run checks that they work, not their speed
+                with ThreadPoolExecutor(2) as pool:
+                    bare = pool.submit(crawl_bare, f"bare{number}", site, workdir)
+                    ours = pool.submit(crawl_ours, f"ours{number}", site, db, workdir)
+                    bare_runs.append(bare.result())
+                    our_runs.append(ours.result())
+                continue
+            bare_runs.append(crawl_bare(f"bare{number}", site, workdir))
             our_runs.append(crawl_ours(f"ours{number}", site, db, workdir))
         for run_ in bare_runs + our_runs:
             if run_.returncode != 0:

@@ -1,9 +1,10 @@
 """Storage ingest: release items through ``storage`` vs a plain ``insert_all`` of the same rows.
 
 The items look like the OSCE spider's (title, dateline body of three paragraphs, place,
-issuers, fields of work) with bodies drawn word by word from the seed captures'
-vocabulary, so no two are near-duplicates by accident (the site generator's 58-sentence
-pool would make thousands of LSH candidates at this scale, which real releases do not).
+issuers, fields of work) with bodies drawn word by word (Zipf) from the seed captures'
+vocabulary and a tail of made-up names, so no two are near-duplicates by accident (the
+site generator's 58-sentence pool would make thousands of LSH candidates at this scale,
+which real releases do not).
 
 - ``plain``: ``sqlite_utils`` ``insert_all`` of the rows into a table of the same columns,
   on a connection opened like the project's (WAL, ``synchronous=NORMAL``);
@@ -13,6 +14,7 @@ pool would make thousands of LSH candidates at this scale, which real releases d
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import tempfile
@@ -26,17 +28,35 @@ from storage import releases as store
 
 RATIO_GOAL = 0.5
 AGAIN_GOAL = 2.0
+ISSUERS = ["OSCE Secretariat", "OSCE Chairpersonship", "OSCE Parliamentary Assembly",
+           "OSCE Office for Democratic Institutions and Human Rights", "OSCE Mission to Skopje"]
 PLACES = ["VIENNA", "WARSAW", "THE HAGUE", "BISHKEK", "SKOPJE", "PRISTINA", "TIRANA"]
 
 
-def make_items(count: int, seed: int = 3) -> list[dict]:
-    """``count`` distinct release items as the OSCE spider yields them."""
+def vocabulary(extra: int = 20_000, seed: int = 5) -> list[str]:
+    """The seed captures' words, most frequent first, then ``extra`` made-up names (the
+    rare terms: places, people, projects) for a long tail."""
     rng = random.Random(seed)
-    vocabulary = sorted({w for s in osce._sentence_pool() for w in re.findall(r"[A-Za-z][a-z'-]+", s)})
+    counts: dict[str, int] = {}
+    for sentence in osce._sentence_pool():
+        for word in re.findall(r"[A-Za-z][a-z'-]+", sentence):
+            counts[word.lower()] = counts.get(word.lower(), 0) + 1
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    syllables = ["ka", "lo", "mir", "va", "sto", "ri", "an", "ze", "dor", "pol", "ush", "ten", "gra", "bel"]
+    names = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(extra * 2)}
+    return words + sorted(names - set(words))[:extra]
+
+
+def make_items(count: int, seed: int = 3) -> list[dict]:
+    """``count`` distinct release items as the OSCE spider yields them; words follow a
+    Zipf law over ``vocabulary()``, as words in real text do."""
+    rng = random.Random(seed)
+    words_by_rank = vocabulary()
+    weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(words_by_rank))))
     menu = osce.seed_menu()
     items = []
     for n in range(count):
-        words = rng.choices(vocabulary, k=240)
+        words = rng.choices(words_by_rank, cum_weights=weights, k=240)
         paragraphs = [" ".join(words[i:i + 80]).capitalize() + "." for i in range(0, 240, 80)]
         day, month, year = 1 + n % 28, osce.MONTHS[n // 28 % 12], 2025 - n // 336
         place = PLACES[n % len(PLACES)]
@@ -45,7 +65,8 @@ def make_items(count: int, seed: int = 3) -> list[dict]:
             "source": "osce", "url": f"https://www.osce.org/pc/{700000 + n}",
             "title": f"OSCE statement {700000 + n}: {' '.join(words[:8])}",
             "published": f"{year}-{osce.MONTHS.index(month) + 1:02d}-{day:02d}", "place": place,
-            "issuers": ["OSCE Secretariat"], "fields_of_work": rng.sample(menu.fields_of_work, 2),
+            "issuers": rng.sample(ISSUERS, rng.randint(1, 2)),
+            "fields_of_work": rng.sample(menu.fields_of_work, 2),
             "body": "\n\n".join(paragraphs),
         })
     return items
@@ -59,7 +80,7 @@ def plain_rows(items: list[dict]) -> list[dict]:
 
 
 def run(report: Report, smoke: bool) -> None:
-    count = 2_000 if smoke else 100_000
+    count = 300 if smoke else 100_000
     items = make_items(count)
     rows = plain_rows(items)
     with tempfile.TemporaryDirectory(prefix="releasewatch-bench-") as tmp:

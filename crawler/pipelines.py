@@ -11,7 +11,7 @@ from twisted.internet.task import LoopingCall
 
 from crawler.health import report_problem
 from crawler.items import ListSnapshotItem, ReleaseItem
-from storage import open_db, store_release
+from storage import neardup, open_db, store_release
 from storage.lists import record_list_snapshot
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class StoragePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.db = open_db(self.db_path)
+        neardup.load()
         if self.batch_size > 1 and self.batch_seconds > 0:
             self.timer = LoopingCall(self.commit)
             self.timer.start(self.batch_seconds, now=False)

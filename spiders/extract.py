@@ -71,25 +71,23 @@ def parse_html(body: bytes | str, encoding: str | None = None):
         return None
 
 
-_CHROME_XPATH = " | ".join(
-    [f"//{tag}" for tag in CHROME_TAGS]
-    + [f"//*[@role='{role}']" for role in CHROME_ROLES]
-    + ["//*[@aria-hidden='true']", "//comment()", "//processing-instruction()"]
-)
-
-
 def strip_chrome(root) -> None:
     """Remove navigation, header, footer, scripts, forms and share widgets in place.
 
-    The tags and roles are found by one XPath (in C), and the big subtrees (the site
-    menu) go first, so the class-name hints are only checked on what is left.
+    The chrome tags go first (``iter`` by tag runs in C, and the site menu is a big
+    subtree), so the roles and class-name hints are only checked on what is left.
     """
-    for xpath in (_CHROME_XPATH, "//*[@class]"):
-        for el in root.xpath(xpath):
-            if xpath != _CHROME_XPATH and not CHROME_CLASS_HINTS.search(el.get("class") or ""):
-                continue
-            if el.getparent() is not None:
-                el.drop_tree()
+    for el in list(root.iter(*CHROME_TAGS)):
+        if el.getparent() is not None:
+            el.drop_tree()
+    doomed = [
+        el for el in root.iter()
+        if not isinstance(el.tag, str) or (el.get("role") or "") in CHROME_ROLES
+        or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or "")
+    ]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 def _own_text(el) -> tuple[str, bool, tuple[str, ...]]:

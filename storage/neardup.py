@@ -49,6 +49,11 @@ def signature(body: str | None) -> np.ndarray | None:
     return minhash.hashvalues.astype(np.uint64)
 
 
+def load() -> None:
+    """Import datasketch and draw the permutations now rather than at the first signature."""
+    _template()
+
+
 @functools.cache
 def _template():
     """The permutations, drawn once. datasketch is imported here, on first use: it loads
