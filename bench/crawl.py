@@ -83,6 +83,14 @@ class Run:
         return self.pages / elapsed if elapsed else 0.0
 
     @property
+    def cpu_s(self) -> float:
+        return float(self.stats.get("bench/cpu_s") or 0.0)
+
+    @property
+    def pages_per_cpu_s(self) -> float:
+        return self.pages / self.cpu_s if self.cpu_s else 0.0
+
+    @property
     def server_share(self) -> float:
         elapsed = float(self.stats.get("elapsed_time_seconds") or self.wall_s)
         return self.server_cpu_s / elapsed if elapsed else 0.0
@@ -90,6 +98,7 @@ class Run:
     def summary(self) -> dict:
         return {"label": self.label, "returncode": self.returncode, "pages": self.pages,
                 "elapsed_s": self.stats.get("elapsed_time_seconds"), "pages_per_s": round(self.pages_per_s, 1),
+                "cpu_s": round(self.cpu_s, 2), "pages_per_cpu_s": round(self.pages_per_cpu_s, 1),
                 "maxrss_mb": round(self.maxrss_mb, 1), "server_cpu_share": round(self.server_share, 2),
                 "items": self.stats.get("item_scraped_count", 0)}
 
@@ -202,39 +211,47 @@ def run(report: Report, smoke: bool) -> None:
 
         # Incremental runs on the last full crawl's database.
         before = _listing_pages_until_known(db, releases)
-        unchanged = crawl_ours("incremental", site, db, workdir)
+        # The smoke run skips the unchanged run (the one-new run covers the same path).
+        unchanged = None if smoke else crawl_ours("incremental", site, db, workdir)
         new_release = osce.generated_releases(1, start_id=700_000, seed=99)[0]
         site.pages = site_pages([new_release, *releases])
         one_new = crawl_ours("one_new", site, db, workdir)
 
-    best_bare = max(r.pages_per_s for r in bare_runs)
-    best_ours = max(r.pages_per_s for r in our_runs)
-    ratio = best_ours / best_bare
+    bare_wall = median([r.pages_per_s for r in bare_runs])
+    ours_wall = median([r.pages_per_s for r in our_runs])
+    wall_ratio = median([o.pages_per_s / b.pages_per_s for b, o in zip(bare_runs, our_runs, strict=True)])
+    cpu_ratio = (sum(r.pages for r in our_runs) / sum(r.cpu_s for r in our_runs)) / (
+        sum(r.pages for r in bare_runs) / sum(r.cpu_s for r in bare_runs))
     report.details["crawl"] = {
         "releases": count, "rounds": rounds, "settings": shared_settings(),
         "bare": [r.summary() for r in bare_runs], "ours": [r.summary() for r in our_runs],
         "round_ratios": [round(o.pages_per_s / b.pages_per_s, 3) for b, o in zip(bare_runs, our_runs, strict=True)],
-        "incremental_unchanged": {**unchanged.summary(), **traffic(unchanged.hits)},
+        "cpu_ratio": round(cpu_ratio, 3),
+        "incremental_unchanged": {**unchanged.summary(), **traffic(unchanged.hits)} if unchanged else None,
         "incremental_one_new": {**one_new.summary(), **traffic(one_new.hits)},
     }
     pages = our_runs[0].pages
     report.add(
-        check("crawl", f"bare Scrapy, {pages} pages", best_bare, "pages/s", "baseline",
+        check("crawl", f"bare Scrapy, {pages} pages", bare_wall, "pages/s", "baseline",
               note=f"server CPU {median([r.server_share for r in bare_runs]):.0%} of a core"),
-        check("crawl", "scrapy crawl osce", best_ours, "pages/s", "",
+        check("crawl", "scrapy crawl osce", ours_wall, "pages/s", "",
               note=f"server CPU {median([r.server_share for r in our_runs]):.0%} of a core"),
-        check("crawl", "ours / bare throughput", ratio, "x", f">= {RATIO_GOAL}x", lambda v: v >= RATIO_GOAL),
+        check("crawl", "ours / bare, pages per CPU-second", cpu_ratio, "x", f">= {RATIO_GOAL}x",
+              lambda v: v >= RATIO_GOAL, note="the crawl is CPU-bound: robust to load"),
+        check("crawl", "ours / bare, pages/s (median of rounds)", wall_ratio, "x", f">= {RATIO_GOAL}x",
+              lambda v: v >= RATIO_GOAL, note="wall clock: other load on the machine shows"),
     )
     # Nothing changed: listing pages downloaded in full, release bodies re-downloaded.
-    listing_full = _count(unchanged.hits, "listing", 200)
+    hits = unchanged.hits if unchanged else []
     report.add(
-        check("incremental", "unchanged: listing pages sent in full", listing_full, "",
+        check("incremental", "unchanged: listing pages sent in full",
+              _count(hits, "listing", 200) if unchanged else None, "",
               f"<= {before} (pages to first known)", lambda v: v <= before),
-        check("incremental", "unchanged: release bodies re-sent", _count(unchanged.hits, "release", 200), "",
-              "0", lambda v: v == 0,
-              note=f"{_count(unchanged.hits, 'release', 304)} x 304"),
-        check("incremental", "unchanged: requests / bytes", unchanged.pages, "requests", "",
-              note=f"{traffic(unchanged.hits)['bytes']:,} bytes"),
+        check("incremental", "unchanged: release bodies re-sent",
+              _count(hits, "release", 200) if unchanged else None, "", "0", lambda v: v == 0,
+              note=f"{_count(hits, 'release', 304)} x 304"),
+        check("incremental", "unchanged: requests / bytes", unchanged.pages if unchanged else None,
+              "requests", "", note=f"{traffic(hits)['bytes']:,} bytes"),
         check("incremental", "1 new: release bodies sent", _count(one_new.hits, "release", 200), "",
               "1", lambda v: v == 1,
               note=f"{one_new.stats.get('releasewatch/items_new', 0)} new in DB"),
