@@ -171,17 +171,17 @@ def _count(hits: list[Hit], kind: str, status: int) -> int:
 
 def _listing_pages_until_known(db: Path, releases: list[osce.Release]) -> int:
     """Listing pages from the first to the first whose releases are all known (inclusive)."""
+    from urllib.parse import urlsplit
+
     from storage import known_urls, open_db
-    from storage.normalize import canonical_url
 
     conn = open_db(db)
     try:
-        known = {canonical_url(u) for u in known_urls(conn)}
+        known = {urlsplit(url).path for url in known_urls(conn)}
     finally:
         conn.close()
     for number, start in enumerate(range(0, len(releases), 20)):
-        chunk = releases[start:start + 20]
-        if all(any(k.endswith(r.path) for k in known) for r in chunk):
+        if all(r.path in known for r in releases[start:start + 20]):
             return number + 1
     return (len(releases) + 19) // 20
 
