@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.spiders import Spider
+from twisted.internet.task import LoopingCall
 
 from crawler.health import report_problem, stop_crawl
 from crawler.items import ListSnapshotItem, ReleaseItem
-from storage import open_db, store_release
+from storage import neardup, open_db, store_release
 from storage.lists import MAX_CHANGES, record_list_snapshot
 
 logger = logging.getLogger(__name__)
@@ -41,17 +43,27 @@ class ValidationPipeline:
 
 
 class StoragePipeline:
-    """Store releases and list snapshots in SQLite (one transaction per item).
+    """Store releases and list snapshots in SQLite, several items per transaction.
 
-    A write the database refuses stops the crawl as failed (``crawler.health.stop_crawl``):
-    the item's transaction is rolled back, and fetching more pages that cannot be stored
-    would only hide the problem.
+    Items are written in batches: a commit every ``RELEASEWATCH_BATCH_SIZE`` items or
+    every ``RELEASEWATCH_BATCH_SECONDS``, whichever comes first, and when the spider
+    closes. Each item is still all-or-nothing (a savepoint inside the batch). A killed
+    crawl loses at most the uncommitted batch: those URLs are not in ``release_urls``,
+    so the next incremental run does not stop at them and fetches them again.
+    ``RELEASEWATCH_BATCH_SIZE=1`` commits every item on its own.
+
+    A write the database refuses (disk full, read-only, locked beyond the busy timeout)
+    stops the crawl as failed (``crawler.health.stop_crawl``); the open batch is rolled back.
     """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.db_path = crawler.settings.get("RELEASEWATCH_DB")
+        self.batch_size = max(1, crawler.settings.getint("RELEASEWATCH_BATCH_SIZE", 100))
+        self.batch_seconds = crawler.settings.getfloat("RELEASEWATCH_BATCH_SECONDS", 1.0)
         self.db = None
+        self.pending = 0
+        self.timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -59,18 +71,52 @@ class StoragePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.db = open_db(self.db_path)
+        neardup.load()
+        if self.batch_size > 1 and self.batch_seconds > 0:
+            self.timer = LoopingCall(self.commit)
+            self.timer.start(self.batch_seconds, now=False)
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
         if self.db is not None:
+            self.commit()
             self.db.close()
+
+    def commit(self) -> None:
+        """Commit the open batch, if any (a refused commit fails the crawl, see ``refuse``)."""
+        if self.db is not None and self.db.conn.in_transaction:
+            try:
+                self.db.conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                self.refuse(self.db_path, error)
+                return
+        self.pending = 0
 
     def process_item(self, item, spider: Spider | None = None):
         try:
-            return self._store(item)
-        except sqlite3.Error as error:  # disk full, read-only, locked beyond the busy timeout
-            reason = f"cannot write to the database {self.db_path}: {error}"
-            stop_crawl(self.crawler, item.get("url", "?"), reason, finish_reason="storage_error")
-            raise DropItem(reason) from error
+            if self.batch_size > 1 and not self.db.conn.in_transaction:
+                # IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
+                # than fail later when a read transaction cannot be upgraded.
+                self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                return self._store(item)
+            finally:
+                self.pending += 1
+                if self.pending >= self.batch_size:
+                    self.commit()
+        except sqlite3.Error as error:
+            raise DropItem(self.refuse(item.get("url", "?"), error)) from error
+
+    def refuse(self, url: str, error: sqlite3.Error) -> str:
+        """Roll back the open batch and stop the crawl as failed; return the reason."""
+        if self.db is not None and self.db.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.conn.execute("ROLLBACK")
+        self.pending = 0
+        reason = f"cannot write to the database {self.db_path}: {error}"
+        stop_crawl(self.crawler, url, reason, finish_reason="storage_error")
+        return reason
 
     def _store(self, item):
         stats = self.crawler.stats

@@ -31,6 +31,10 @@ RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "500
 # A tracked list that changes by more than this many entries at once is recorded only
 # when the next crawl sees the same (storage/lists.py: a half-broken menu is not news).
 RELEASEWATCH_LIST_MAX_CHANGES = int(_env("RELEASEWATCH_LIST_MAX_CHANGES", "3"))
+# Items per database transaction, and the longest a batch stays open (seconds): a killed
+# crawl loses at most that batch, which the next run fetches again. 1 = commit every item.
+RELEASEWATCH_BATCH_SIZE = int(_env("RELEASEWATCH_BATCH_SIZE", "100"))
+RELEASEWATCH_BATCH_SECONDS = float(_env("RELEASEWATCH_BATCH_SECONDS", "1.0"))
 
 # --- politeness -----------------------------------------------------------------
 USER_AGENT = _env(

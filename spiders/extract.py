@@ -96,16 +96,19 @@ def strip_chrome(root) -> None:
     """Remove navigation, header, footer, scripts, forms and share widgets in place.
 
     An element that holds the ``main`` content is kept: one unclosed ``div`` in a header
-    makes lxml nest the rest of the page inside the header (browsers would not).
+    makes lxml nest the rest of the page inside the header (browsers would not). The
+    chrome tags go first (``iter`` by tag runs in C, and the site menu is a big subtree),
+    so the roles and class-name hints are only checked on what is left.
     """
     content = {el for main in root.xpath("//main|//*[@role='main']") for el in main.iterancestors()}
-    doomed = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            doomed.append(el)
-            continue
-        if el.tag in CHROME_TAGS or (el.get("role") or "") in CHROME_ROLES or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or ""):
-            doomed.append(el)
+    for el in list(root.iter(*CHROME_TAGS)):
+        if el.getparent() is not None and el not in content:
+            el.drop_tree()
+    doomed = [
+        el for el in root.iter()
+        if not isinstance(el.tag, str) or (el.get("role") or "") in CHROME_ROLES
+        or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or "")
+    ]
     for el in doomed:
         if el.getparent() is not None and el not in content:
             el.drop_tree()

@@ -65,7 +65,8 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page
-    loader = ReleaseLoader(response=response)
+    # No response=: the loader would parse the page again for a Selector nobody uses.
+    loader = ReleaseLoader()
     loader.add_value("source", source)
     loader.add_value("url", response.url)
     loader.add_value("title", page.title)

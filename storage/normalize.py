@@ -21,7 +21,9 @@ _QUOTES = {
     "\u00ab": '"', "\u00bb": '"',
 }
 _DASHES = {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
-_TRANSLATE = str.maketrans({**_QUOTES, **_DASHES, "\u00a0": " ", "\u202f": " "})
+# str.translate with a dict walks every character in Python; a regex finds the few that change.
+_REPLACEMENTS = {**_QUOTES, **_DASHES, "\u00a0": " ", "\u202f": " "}
+_TO_REPLACE = re.compile("[" + re.escape("".join(_REPLACEMENTS)) + "]")
 # Zero-width and other format characters (Cf) and controls (Cc) except newline/tab.
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2060\ufeff]")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -64,7 +66,11 @@ def normalize_for_hash(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text.translate(_TRANSLATE)).translate(_TRANSLATE)
+    def replace(value: str) -> str:
+        return _TO_REPLACE.sub(lambda m: _REPLACEMENTS[m.group()], value)
+
+    # Before NFKC too: it would turn an acute accent used as an apostrophe into a space + mark.
+    text = replace(unicodedata.normalize("NFKC", replace(text)))
     text = _INVISIBLE.sub("", text.replace("\r", "\n"))
     return " ".join(text.split()).casefold()
 

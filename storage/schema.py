@@ -19,6 +19,7 @@ import sqlite_utils
 from storage.search import ensure_search
 
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KB = 64 * 1024
 
 TABLES: dict[str, dict] = {
     "releases": {
@@ -162,6 +163,9 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Dat
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # 64 MB of page cache (SQLite's default is 2 MB): the near-duplicate buckets are
+    # inserted at random places in a large index, which thrashes a small cache.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
     db = Database(conn)
     if create:
         if db.journal_mode != "wal":

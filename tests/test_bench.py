@@ -1,0 +1,36 @@
+"""The benchmark suite still runs (``python -m bench --smoke``); no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_bench_smoke_runs_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--json", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(out.read_text())
+    assert report["smoke"] is True and report["errors"] == {}
+    assert {f["bench"] for f in report["figures"]} >= {"crawl", "incremental", "memory", "ingest",
+                                                      "search", "list diff"}
+    figures = {f["name"]: f for f in report["figures"]}
+    # Behaviour, not speed: one new release on the site means exactly one release body fetched.
+    assert figures["1 new: release bodies sent"]["value"] == 1
+    assert report["details"]["ingest"]["statuses"]["again"] == {"unchanged": 300}
+    assert "PASS" in proc.stdout or "MISS" in proc.stdout
+
+
+def test_bench_rejects_unknown_benchmark() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench", "--only", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "unknown benchmark" in proc.stderr
