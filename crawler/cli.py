@@ -85,3 +85,4 @@ def demo(db_path, serve, port) -> None:
         from crawler.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
+__import__("crawler.ingest").ingest.register(main)  # issue 10: `releasewatch ingest` and `releasewatch seed`

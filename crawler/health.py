@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 PROBLEMS = "releasewatch/problems"
 ENTRY_FAILED = "releasewatch/entry_failed"
 MAX_PROBLEMS_KEPT = 500
+#: Signal sent by ``report_problem`` (``url``, ``reason``, ``entry``): the distributed
+#: worker (``crawler.distributed``) files each problem under its run.
+problem_reported = object()
 
 
 def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = False) -> None:
@@ -41,6 +44,7 @@ def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = Fal
         problems.append({"url": url, "error": reason, "at": utcnow()})
         stats.set_value(PROBLEMS, problems)
     logger.warning("releasewatch problem: %s: %s", url, reason)
+    crawler.signals.send_catch_log(problem_reported, url=url, reason=reason, entry=entry)
 
 
 def run_status(stats: dict[str, Any], finish_reason: str | None) -> tuple[str, str]:
