@@ -127,6 +127,8 @@ class Ingester:
                 ids.append(message_id)
                 if ingestlog.already_ingested(self.db, message_id):
                     self.stats.skipped += 1
+                    if kind == "run_finished":  # committed, but its keys may be left over
+                        finished.append((msg["run"], msg["spider"]))
                     continue
                 handler = getattr(self, f"on_{kind}", None)
                 if handler is None:
