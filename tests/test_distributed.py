@@ -426,3 +426,55 @@ def test_killed_worker_and_ingester_lose_nothing_and_duplicate_nothing(cluster, 
     assert (run["status"], run["items_new"], run["items_changed"]) == ("ok", 500, 0), cluster.tail()
     # Pages the killed worker had leased were fetched again by the others: at-least-once.
     assert run["pages"] >= 527
+
+
+@pytest.mark.redis
+@needs_redis
+def test_workers_pause_while_the_ingester_is_behind(redis_url):
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed import BackPressure
+
+    class Engine:
+        paused = False
+
+        def pause(self):
+            self.paused = True
+
+        def unpause(self):
+            self.paused = False
+
+    crawler = get_crawler(settings_dict={"REDIS_URL": redis_url, "RELEASEWATCH_QUEUE_MAX": 4})
+    crawler.engine = Engine()
+    pressure = BackPressure(crawler)
+    client = redis.Redis.from_url(redis_url)
+    client.lpush(handoff.ITEMS_KEY, *[b"item"] * 5)
+    pressure.check()
+    assert crawler.engine.paused
+    client.ltrim(handoff.ITEMS_KEY, 0, 2)  # 3 left: above half of 4, still paused
+    pressure.check()
+    assert crawler.engine.paused
+    client.ltrim(handoff.ITEMS_KEY, 0, 1)
+    pressure.check()
+    assert not crawler.engine.paused
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@needs_redis
+def test_a_problem_on_any_worker_degrades_the_run(tmp_path, redis_url):
+    with LocalSite(osce.build_site(osce.seed_releases())) as site:
+        site.pages["/pc/49473"].body = "<html><body><h1>Site under maintenance</h1><p>Back soon.</p></body></html>"
+        cluster = Cluster(tmp_path, site, redis_url)
+        try:
+            handoff.seed_run(redis_url, "osce")
+            cluster.wait_workers([cluster.worker(), cluster.worker()])
+            cluster.ingester()
+            run = cluster.wait_for_run()
+        finally:
+            cluster.stop()
+    assert (run["status"], run["items_new"], run["errors"]) == ("degraded", 2, 1)
+    assert "no release found on the page" in run["reason"]
+    errors = cluster.rows("SELECT url, error FROM crawl_errors")
+    assert errors == [{"url": f"{site.url}/pc/49473",
+                       "error": "no release found on the page (maintenance page or new layout?)"}]
