@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -103,7 +104,14 @@ class Ingester:
         self.start()
         idle_since = time.monotonic()
         while not stop.is_set():
-            if self.step(block=1.0):
+            try:
+                taken = self.step(block=1.0)
+            except sqlite3.OperationalError as exc:  # locked for longer than the busy timeout
+                logger.error("batch not written (%s): retrying it", exc)
+                stop.wait(1.0)
+                self.start()  # the batch is still in the processing list: replay it
+                continue
+            if taken:
                 idle_since = time.monotonic()
             elif exit_when_idle and time.monotonic() - idle_since >= exit_when_idle:
                 break
@@ -272,8 +280,10 @@ def seed_command(spider, redis_url, full, arguments, trigger) -> None:
     Example:
         releasewatch seed osce --redis redis://localhost:6379/0
     """
-    from crawler.cli import _pairs
+    from crawler.cli import SPIDERS, _pairs
 
+    if spider not in SPIDERS:
+        raise click.BadParameter(f"{spider!r} is not one of {', '.join(SPIDERS)}", param_hint="SPIDER")
     args = _pairs(arguments, "-a")
     if full:
         args["full"] = "1"

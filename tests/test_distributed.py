@@ -478,3 +478,29 @@ def test_a_problem_on_any_worker_degrades_the_run(tmp_path, redis_url):
     errors = cluster.rows("SELECT url, error FROM crawl_errors")
     assert errors == [{"url": f"{site.url}/pc/49473",
                        "error": "no release found on the page (maintenance page or new layout?)"}]
+
+
+@pytest.mark.redis
+@needs_redis
+def test_seed_and_ingest_commands(redis_url, db_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    runner = CliRunner()
+    seeded = runner.invoke(main, ["seed", "osce", "--full", "--redis", redis_url])
+    assert seeded.exit_code == 0 and seeded.output.startswith("seeded osce-1:"), seeded.output
+    token = json.loads(redis.Redis.from_url(redis_url).lindex("osce:start_urls", -1))
+    assert token["args"] == {"full": "1"}
+    ingested = runner.invoke(main, ["ingest", "--redis", redis_url, "--db", str(db_path), "--exit-when-idle", "0.5"])
+    assert ingested.exit_code == 0, ingested.output
+    assert [row["status"] for row in run_rows(db_path)] == ["running"]  # started; no worker finished it yet
+
+
+def test_seed_without_redis_is_a_clear_error():
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    result = CliRunner().invoke(main, ["seed", "osce", "--redis", f"redis://127.0.0.1:{free_port()}/0"])
+    assert result.exit_code == 1 and "cannot reach Redis" in result.output
