@@ -21,6 +21,7 @@ import argparse
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,10 @@ def ingest_rate(server: RedisServer, workdir: Path) -> tuple[int, float]:
 
 def measure(smoke: bool, releases: int | None = None, latency: float = 0.02,
             workers: tuple[int, ...] | None = None) -> dict:
+    # http.server writes headers and body separately; with Nagle's algorithm on, each
+    # keep-alive response then waits for a delayed ACK (~40 ms), which would be measured
+    # instead of the workers. Real servers set TCP_NODELAY; so does the local site here.
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     releases = releases or (20 if smoke else 400)
     workers = workers or ((2,) if smoke else (1, 2, 3))
     rounds = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -60,15 +61,18 @@ queue_opened = object()
 DEFAULTS = {
     "RELEASEWATCH_ITEMS_KEY": handoff.ITEMS_KEY,
     "RELEASEWATCH_WORKER_TTL": 15.0,  # seconds without heartbeat before leases are taken back
-    "RELEASEWATCH_POLL_INTERVAL": 0.5,  # seconds between acknowledgements / queue polls
+    "RELEASEWATCH_POLL_INTERVAL": 0.1,  # seconds between acknowledgements / queue polls
     "RELEASEWATCH_IDLE_CLOSE": 0.0,  # close after this long with nothing to do (0: wait for seeds)
     "RELEASEWATCH_QUEUE_MAX": 5000,  # items waiting for the ingester before workers pause
 }
 
 
 def setting(settings: Settings, name: str) -> Any:
+    """A distributed-mode setting: ``-s NAME=...``, else the environment, else its default."""
     value = settings.get(name)
-    return DEFAULTS[name] if value in (None, "") else type(DEFAULTS[name])(value)
+    if value in (None, ""):
+        value = os.environ.get(name) or DEFAULTS[name]
+    return type(DEFAULTS[name])(value)
 
 
 class DistributedAddon:
@@ -91,6 +95,9 @@ class DistributedAddon:
             "SCHEDULER_PERSIST": True,  # one worker closing must not flush the shared queue
         }.items():
             settings.set(name, value, priority="addon")
+        # A worker leases as many requests as it may have in flight: more than one site
+        # allows would wait in its downloader while other workers idle.
+        settings.set("CONCURRENT_REQUESTS", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), priority="project")
         for name, (old, new) in self.SWAPS.items():
             components = settings[name]
             order = components.get(old) or 500
@@ -102,7 +109,8 @@ class DistributedAddon:
 
 # --- scheduler: leased queue and per-run dupefilter ---------------------------------
 class LeasedQueue(Base):
-    """FIFO request queue whose pops are leases.
+    """LIFO request queue (like Scrapy's default: a listing's next page goes before the
+    releases it listed, so the crawl fans out at once) whose pops are leases.
 
     ``pop`` moves the request into this worker's leased list (``LMOVE``, atomic);
     :meth:`checkpoint` acknowledges it once the engine is done with it (its callback's
@@ -132,7 +140,7 @@ class LeasedQueue(Base):
             pipe.execute()
 
     def pop(self, timeout: int = 0) -> Request | None:
-        data = self.server.lmove(self.key, self.leased_key, "RIGHT", "LEFT")
+        data = self.server.lmove(self.key, self.leased_key, "LEFT", "LEFT")  # newest first, as Scrapy's own
         if data is None:
             return None
         try:

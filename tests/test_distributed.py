@@ -93,9 +93,16 @@ def test_redis_url_switches_to_shared_scheduler_and_handoff():
     assert middlewares["crawler.distributed.DistributedStopAtKnownMiddleware"] == 950
 
 
+def test_a_worker_leases_no_more_than_it_may_fetch_at_once():
+    settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
+    assert settings.getint("CONCURRENT_REQUESTS") == settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+
+
 def test_command_line_still_wins_over_the_addon():
-    settings = addon_settings(REDIS_URL="redis://localhost:6379/0", SCHEDULER_PERSIST=False)
+    settings = addon_settings(REDIS_URL="redis://localhost:6379/0", SCHEDULER_PERSIST=False,
+                              CONCURRENT_REQUESTS=16)
     assert settings.getbool("SCHEDULER_PERSIST") is False
+    assert settings.getint("CONCURRENT_REQUESTS") == 16
 
 
 # --- Redis handoff primitives ---------------------------------------------------------------
