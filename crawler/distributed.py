@@ -88,6 +88,12 @@ class DistributedAddon:
     def update_settings(self, settings: Settings) -> None:
         if not settings.get("REDIS_URL"):
             return
+        if os.environ.get("RELEASEWATCH_RUN_ID"):
+            # Started by `releasewatch crawl` / run_crawl, which owns a crawl_runs row and
+            # waits for this process to close it: a worker would wait for seeds instead.
+            logger.warning("REDIS_URL ignored: `releasewatch crawl` runs one process; "
+                           "start distributed runs with `releasewatch seed`")
+            return
         for name, value in {
             "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
             "SCHEDULER_QUEUE_CLASS": "crawler.distributed.LeasedQueue",

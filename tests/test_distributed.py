@@ -93,6 +93,13 @@ def test_redis_url_switches_to_shared_scheduler_and_handoff():
     assert middlewares["crawler.distributed.DistributedStopAtKnownMiddleware"] == 950
 
 
+def test_releasewatch_crawl_stays_single_process(monkeypatch):
+    """run_crawl owns a crawl_runs row and waits for the crawl to close it."""
+    monkeypatch.setenv("RELEASEWATCH_RUN_ID", "7")
+    settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
+    assert settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+
+
 def test_a_worker_leases_no_more_than_it_may_fetch_at_once():
     settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
     assert settings.getint("CONCURRENT_REQUESTS") == settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
