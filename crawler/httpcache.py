@@ -40,7 +40,9 @@ class DatabaseSideCacheStorage(FilesystemCacheStorage):
     """
 
     def __init__(self, settings: BaseSettings):
-        super().__init__(settings)
         explicit = settings.get("RELEASEWATCH_HTTPCACHE_DIR")
         db_path = Path(settings.get("RELEASEWATCH_DB", "releasewatch.db")).resolve()
-        self.cachedir = str(Path(explicit).resolve()) if explicit else f"{db_path}.httpcache"
+        cachedir = str(Path(explicit).resolve()) if explicit else f"{db_path}.httpcache"
+        # An absolute HTTPCACHE_DIR needs no scrapy.cfg to resolve (Scrapyd eggs have none).
+        super().__init__(BaseSettings({**settings.copy_to_dict(), "HTTPCACHE_DIR": cachedir}))
+        self.cachedir = cachedir

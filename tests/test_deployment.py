@@ -81,3 +81,16 @@ def test_scrapyd_deploy_finds_the_settings():
     assert (ROOT / "setup.py").exists()
     scrapy_cfg = (ROOT / "scrapy.cfg").read_text()
     assert "default = crawler.settings" in scrapy_cfg and "[deploy]" in scrapy_cfg
+
+
+def test_conditional_get_works_without_scrapy_cfg(tmp_path, monkeypatch):
+    """Under Scrapyd a crawl has its settings module but no scrapy.cfg nearby."""
+    from scrapy.settings import Settings
+
+    from crawler.httpcache import DatabaseSideCacheStorage
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = Settings({"RELEASEWATCH_DB": str(tmp_path / "rw.db"), "HTTPCACHE_GZIP": True}).frozencopy()
+    storage = DatabaseSideCacheStorage(settings)
+    assert storage.cachedir == f"{tmp_path / 'rw.db'}.httpcache" and storage.use_gzip
