@@ -99,6 +99,7 @@ from crawler.serve import serve_command  # noqa: E402
 main.add_command(schedule_command)
 main.add_command(status_command)
 main.add_command(serve_command)
+__import__("crawler.ingest").ingest.register(main)  # issue 10: `releasewatch ingest` and `releasewatch seed`
 
 if __name__ == "__main__":
     main()

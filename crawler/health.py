@@ -32,6 +32,9 @@ ENTRY_FAILED = "releasewatch/entry_failed"
 ENTRY_PROBLEM = "releasewatch/entry_problem"
 STOPPED = "releasewatch/stopped"
 MAX_PROBLEMS_KEPT = 500
+#: Signal sent by ``report_problem`` (``url``, ``reason``, ``entry``): the distributed
+#: worker (``crawler.distributed``) files each problem under its run.
+problem_reported = object()
 
 
 def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = False) -> None:
@@ -47,6 +50,7 @@ def report_problem(crawler: Crawler, url: str, reason: str, *, entry: bool = Fal
         problems.append({"url": url, "error": reason, "at": utcnow()})
         stats.set_value(PROBLEMS, problems)
     logger.warning("releasewatch problem: %s: %s", url, reason)
+    crawler.signals.send_catch_log(problem_reported, url=url, reason=reason, entry=entry)
 
 
 def stop_crawl(crawler: Crawler, url: str, reason: str, *, finish_reason: str) -> None:

@@ -92,6 +92,10 @@ SPIDER_CONTRACTS = {
     "crawler.contracts.FixtureContract": 5,
 }
 
+# --- distributed mode (crawler/distributed.py): off unless REDIS_URL is set ---------
+REDIS_URL = _env("REDIS_URL", "")
+ADDONS = {"crawler.distributed.DistributedAddon": 0}
+
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
