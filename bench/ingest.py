@@ -38,7 +38,7 @@ def vocabulary(extra: int = 20_000, seed: int = 5) -> list[str]:
     rare terms: places, people, projects) for a long tail."""
     rng = random.Random(seed)
     counts: dict[str, int] = {}
-    for sentence in osce._sentence_pool():
+    for sentence in osce.sentence_pool():
         for word in re.findall(r"[A-Za-z][a-z'-]+", sentence):
             counts[word.lower()] = counts.get(word.lower(), 0) + 1
     words = sorted(counts, key=lambda w: (-counts[w], w))

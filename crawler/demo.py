@@ -63,11 +63,21 @@ def osce_rounds() -> tuple[dict, dict]:
     return before, osce.build_site(edited, after_menu)
 
 
-def un_sites() -> tuple[LocalSite, LocalSite]:
-    """UN News (generated stories and both seeds) and a mirror serving seed 002."""
-    un_site = LocalSite()
-    un_site.pages = un_news.build_site(un_news.generated_stories(8) + un_news.seed_stories(), un_site.url)
-    return un_site, LocalSite(mirror.build_site([mirror.seed_copy()]))
+# spider -> (base URL setting, pages of its local copy given the copy's own URL)
+LOCAL_SITES: dict[str, tuple[str, Callable[[str], dict]]] = {
+    "osce": ("OSCE_BASE_URL", lambda url: osce_rounds()[0]),
+    "un_news": ("UN_NEWS_BASE_URL",
+                lambda url: un_news.build_site(un_news.generated_stories(8) + un_news.seed_stories(), url)),
+    "un_press": ("UN_PRESS_BASE_URL", lambda url: un_press.build_site(un_press.sample_releases(), base=url)),
+}
+
+
+def local_site(spider: str) -> tuple[str, LocalSite]:
+    """The base-URL setting and a (not yet started) local copy of a spider's site."""
+    setting, pages = LOCAL_SITES[spider]
+    site = LocalSite()
+    site.pages = pages(site.url)
+    return setting, site
 
 
 def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOutcome]:
@@ -75,9 +85,9 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOut
     prepare_db(db_path)
     before, after = osce_rounds()
     outcomes = []
-    un_site, mirror_site = un_sites()
-    with LocalSite(before) as site, un_site, mirror_site, LocalSite() as press_site:
-        press_site.pages = un_press.build_site(un_press.sample_releases(), base=press_site.url)
+    (_, un_site), (_, press_site) = local_site("un_news"), local_site("un_press")
+    mirror_site = LocalSite(mirror.build_site([mirror.seed_copy()]))
+    with LocalSite(before) as site, un_site, mirror_site, press_site:
         settings = {**LOCAL_SETTINGS, "OSCE_BASE_URL": site.url, "UN_NEWS_BASE_URL": un_site.url,
                     "UN_PRESS_BASE_URL": press_site.url}
         crawls = {"osce": {}, "un_news": {}, "un_press": {},

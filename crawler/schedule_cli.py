@@ -31,17 +31,15 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def _local_sites(stack: ExitStack, config):
     """Serve the bundled local copies of the sites and point the jobs at them; jobs
     whose site has no local copy are left out."""
-    from crawler.demo import LOCAL_SETTINGS, osce_rounds
-    from crawler.localsite.server import LocalSite
+    from crawler.demo import LOCAL_SETTINGS, LOCAL_SITES, local_site
 
-    sites = {"osce": ("OSCE_BASE_URL", lambda: osce_rounds()[0])}
     jobs = []
     for job in config.jobs:
-        if job.spider not in sites:
+        if job.spider not in LOCAL_SITES:
             click.echo(f"--local-site: no local copy of {job.spider}; job {job.name} left out", err=True)
             continue
-        setting, pages = sites[job.spider]
-        site = stack.enter_context(LocalSite(pages()))
+        setting, site = local_site(job.spider)
+        site = stack.enter_context(site)
         click.echo(f"--local-site: {job.spider} served at {site.url}", err=True)
         jobs.append(replace(job, settings={**job.settings, **LOCAL_SETTINGS, setting: site.url}))
     if not jobs:
