@@ -70,8 +70,10 @@ def run_status(stats: dict[str, Any], finish_reason: str | None) -> tuple[str, s
     if stats.get(ENTRY_FAILED):
         return "failed", ("the listing/feed/home page could not be fetched or read"
                           + (f": {stats[ENTRY_PROBLEM]}" if stats.get(ENTRY_PROBLEM) else ""))
+    if stats.get(STOPPED):  # also when the database refused the last batch at close
+        return "failed", stats[STOPPED]
     if finish_reason not in (None, "finished"):
-        return "failed", stats.get(STOPPED) or f"run ended early: {finish_reason}"
+        return "failed", f"run ended early: {finish_reason}"
     if not pages:
         return "failed", "no page could be fetched"
     problems = stats.get("releasewatch/problem_count", 0)

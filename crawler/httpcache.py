@@ -49,7 +49,9 @@ class DatabaseSideCacheStorage:
     Tying the cache to the database means two databases never share validators: a
     fresh database always starts with full downloads. Writes are committed every
     ``COMMIT_EVERY`` responses and when the spider closes; a killed crawl loses at most
-    those, and the next run fetches them in full instead of getting a 304.
+    those, and the next run fetches them in full instead of getting a 304. Distributed
+    workers (``REDIS_URL``) share the file, so each of them commits every response: a
+    batch would hold the write lock and stall the other workers.
     """
 
     COMMIT_EVERY = 100
@@ -58,6 +60,7 @@ class DatabaseSideCacheStorage:
         explicit = settings.get("RELEASEWATCH_HTTPCACHE_DIR")
         db_path = Path(settings.get("RELEASEWATCH_DB", "releasewatch.db")).resolve()
         self.cachedir = str(Path(explicit).resolve()) if explicit else f"{db_path}.httpcache"
+        self.commit_every = 1 if settings.get("REDIS_URL") else self.COMMIT_EVERY
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.compress = settings.getbool("HTTPCACHE_GZIP")
         self.conn: sqlite3.Connection | None = None
@@ -107,6 +110,6 @@ class DatabaseSideCacheStorage:
              headers_dict_to_raw(response.headers), body, int(self.compress), time.time()],
         )
         self.pending += 1
-        if self.pending >= self.COMMIT_EVERY:
+        if self.pending >= self.commit_every:
             self.conn.execute("COMMIT")
             self.pending = 0
