@@ -36,7 +36,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 @dataclass
 class Shots:
-    """What the browser saw: files written, charts drawn, tables filled, console errors."""
+    """What the browser saw: files written, charts drawn, tables filled, console errors
+    and dialogs (scraped text run as script would open one)."""
 
     files: list[Path] = field(default_factory=list)
     charts: int = 0
@@ -104,6 +105,8 @@ def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000) -> S
             page = browser.new_page(viewport=VIEWPORT)
             page.on("console", lambda msg: msg.type == "error" and shots.errors.append(msg.text))
             page.on("pageerror", lambda error: shots.errors.append(str(error)))
+            page.on("dialog", lambda dialog: (shots.errors.append(f"dialog: {dialog.message}"),
+                                              dialog.dismiss()))
             page.goto(url + DASHBOARD)
             cards = page.locator(CHART).count()
             page.wait_for_function(

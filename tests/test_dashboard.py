@@ -16,10 +16,12 @@ from datasette_dashboards import replace_opts_in_query
 from freezegun import freeze_time
 
 from crawler.datasette.plugins import release_diff, word_diff
+from crawler.screenshots import CHROMIUM, free_port, serving, shoot
 from crawler.serve import datasette_options, load_metadata
 from storage import open_db, store_release
 from storage.lists import record_list_snapshot
 from storage.runs import close_run, start_run
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.anyio
 T1, T2, T3 = "2025-01-10T08:00:00Z", "2025-02-10T08:00:00Z", "2025-03-10T08:00:00Z"
@@ -31,6 +33,7 @@ RELEASES = [  # source, published, fields of work
     ("un_press", "2025-03-02", None), ("un_press", "2025-03-30", None),
 ]
 CHAIR = "OSCE Chairpersonship"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def entries(*names: str) -> list[dict]:
@@ -212,3 +215,21 @@ async def test_edited_releases_and_release_page_link_the_diff(ds, scripted):
     assert f'href="{url}"' in query.text.replace("&amp;", "&")
     row = await get(ds, f"/releasewatch/releases/{scripted[1]['edited']}")
     assert f'href="{url}"' in row.text.replace("&amp;", "&")
+
+
+# --- in a real browser ----------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+def test_browser_draws_the_dashboard_and_a_diff(tmp_path):
+    """``releasewatch serve`` on the scripted database: every chart is drawn, no console
+    error and no dialog (the ``<script>`` inserted by the edit stays text), both pages shot."""
+    db_path = tmp_path / "releasewatch.db"
+    build_db(db_path)
+    with serving(db_path, free_port(), tmp_path / "serve.log") as url:
+        shots = shoot(url, db_path, ARTIFACTS)
+    assert shots.errors == []
+    assert (shots.charts, shots.tables) == (4, 3)
+    assert [p.name for p in shots.files] == ["dashboard.png", "release-diff.png"]
+    assert all(p.stat().st_size > 10_000 for p in shots.files)
