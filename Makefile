@@ -50,5 +50,9 @@ bench: setup
 bench-smoke: setup
 	$(BIN)/python -m bench --smoke
 
+## README pictures: the dashboard and a release diff, from the demo database (headless Chromium).
+screenshots: setup
+	$(BIN)/python -m crawler.screenshots docs/screenshots
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .scrapy

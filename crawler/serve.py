@@ -3,7 +3,8 @@
 The file is opened read-write, never immutable (``-i`` would hide rows that crawls add);
 WAL lets crawls write while Datasette reads. The configuration is data shipped in
 ``crawler/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
-canned queries and Atom feeds), ``plugins/`` (the ``word_diff`` SQL function) and
+canned queries, Atom feeds and the dashboard), ``plugins/`` (the ``word_diff`` and
+``html_escape`` SQL functions, the release diff page) and
 ``templates/`` (a release's row page shows it as a document).
 """
 
@@ -37,8 +38,14 @@ def load_metadata(database: str = METADATA_DATABASE) -> dict:
     """``metadata.yaml`` with its database section under ``database``."""
     metadata = parse_metadata(METADATA_FILE.read_text(encoding="utf-8"))
     metadata["databases"] = {database: metadata["databases"].pop(METADATA_DATABASE)}
-    metadata["description_html"] = metadata["description_html"].replace(
-        "{database_url}", "/" + tilde_encode(database))
+    database_url = "/" + tilde_encode(database)
+    metadata["description_html"] = metadata["description_html"].replace("{database_url}", database_url)
+    for dashboard in metadata["plugins"].get("datasette-dashboards", {}).values():
+        for part in (*dashboard.get("filters", {}).values(), *dashboard.get("charts", {}).values()):
+            if part.get("db") == METADATA_DATABASE:
+                part["db"] = database
+            if "query" in part:
+                part["query"] = part["query"].replace("{database_url}", database_url)
     return metadata
 
 

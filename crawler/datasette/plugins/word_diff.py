@@ -3,7 +3,8 @@
 Word level, in the style of ``git diff --word-diff=plain``: ``[-deleted words-]`` and
 ``{+inserted words+}``; long unchanged stretches are shortened to their first and last
 few words around `` … ``. Plain text in, plain text out: Datasette escapes it like any
-other cell. Used by the "edited releases" canned query.
+other cell. Used by the "edited releases" canned query; ``diff_chunks`` also feeds
+the release diff page (``release_diff.py``).
 """
 
 from __future__ import annotations
@@ -19,21 +20,28 @@ def word_diff(old: str | None, new: str | None) -> str | None:
     """``old`` -> ``new`` as one line of words with [-...-] and {+...+} markers."""
     if old is None and new is None:
         return None
+    marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
+    return " ".join(marks[tag].format(text) for tag, text in diff_chunks(old, new))
+
+
+def diff_chunks(old: str | None, new: str | None) -> list[tuple[str, str]]:
+    """``old`` -> ``new`` as ``(tag, words)`` chunks, tag ``equal``, ``delete`` or ``insert``,
+    long unchanged stretches shortened; no chunks when the words are the same."""
     before, after = (old or "").split(), (new or "").split()
     if before == after:
-        return ""
-    out: list[str] = []
-    matcher = SequenceMatcher(None, before, after, autojunk=False)
-    opcodes = matcher.get_opcodes()
+        return []
+    out: list[tuple[str, str]] = []
+    opcodes = SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            out.extend(_context(before[i1:i2], first=index == 0, last=index == len(opcodes) - 1))
+            words = _context(before[i1:i2], first=index == 0, last=index == len(opcodes) - 1)
+            out.append(("equal", " ".join(words)))
             continue
         if i2 > i1:
-            out.append("[-" + " ".join(before[i1:i2]) + "-]")
+            out.append(("delete", " ".join(before[i1:i2])))
         if j2 > j1:
-            out.append("{+" + " ".join(after[j1:j2]) + "+}")
-    return " ".join(out)
+            out.append(("insert", " ".join(after[j1:j2])))
+    return out
 
 
 def _context(words: list[str], *, first: bool, last: bool) -> list[str]:
