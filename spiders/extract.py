@@ -114,25 +114,6 @@ def strip_chrome(root) -> None:
             el.drop_tree()
 
 
-def _own_text(el) -> tuple[str, bool, tuple[str, ...]]:
-    """Text of ``el`` outside nested blocks, whether it is all link text, and the links."""
-    parts, linked, plain = [el.text or ""], [], [el.text or ""]
-    for child in el:
-        if not isinstance(child.tag, str):
-            parts.append(child.tail or "")
-            plain.append(child.tail or "")
-            continue
-        if child.tag not in BLOCK_TAGS:
-            inner = child.text_content()
-            parts.append(inner)
-            (linked if child.tag == "a" else plain).append(inner)
-        parts.append(child.tail or "")
-        plain.append(child.tail or "")
-    text = clean_text(" ".join(parts)).replace("\n\n", " ")
-    links = tuple(t for t in (clean_text(x) for x in linked) if t)
-    return text, bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain)), links
-
-
 def content_root(root, h1=None):
     """The smallest ancestor of the ``h1`` that also holds the long paragraphs."""
     h1 = h1 if h1 is not None else first_h1(root)

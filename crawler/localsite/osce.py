@@ -306,23 +306,30 @@ def release_main(rel: Release) -> str:
 </article></div>"""
 
 
+def drupal_pager(page: int, last_page: int, *, last_link: bool = True) -> str:
+    """A Drupal views pager: previous, current, ``rel="next"`` and (optionally) last."""
+    items = []
+    if page > 0:
+        items.append(f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" rel="prev">‹ Previous</a></li>')
+    items.append(f'<li class="pager__item is-active"><a href="?page={page}">{page + 1}</a></li>')
+    if page < last_page:
+        items.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" rel="next">Next ›</a></li>')
+        if last_link:
+            items.append(f'<li class="pager__item pager__item--last"><a href="?page={last_page}">Last »</a></li>')
+    return ('<nav class="pager" role="navigation" aria-labelledby="pagination-heading">'
+            '<h4 id="pagination-heading" class="visually-hidden">Pagination</h4>\n'
+            f'<ul class="pager__items js-pager__items">{"".join(items)}</ul></nav>')
+
+
 def listing_main(rows: list[Release], page: int, last_page: int) -> str:
     """A ``/press-releases?page=N`` listing with teasers and a Drupal pager."""
     teasers = "\n".join(f"""<div class="views-row"><article class="node node--type-press-release node--view-mode-teaser">
  <h3 class="node__title"><a href="{r.path}" rel="bookmark">{escape(r.title)}</a></h3>
  <div class="publishing-date">Publishing date: {escape(r.date)}</div>
  <div class="teaser-text"><p>{escape(r.paragraphs[0][:160])}...</p></div></article></div>""" for r in rows)
-    pager = []
-    if page > 0:
-        pager.append(f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" rel="prev">‹ Previous</a></li>')
-    pager.append(f'<li class="pager__item is-active"><a href="?page={page}">{page + 1}</a></li>')
-    if page < last_page:
-        pager.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" rel="next">Next ›</a></li>')
-        pager.append(f'<li class="pager__item pager__item--last"><a href="?page={last_page}">Last »</a></li>')
     return f"""<div class="region region-content"><h1 class="page-title">Press releases</h1>
 <div class="view view-press-releases"><div class="view-content">{teasers}</div>
-<nav class="pager" role="navigation" aria-labelledby="pagination-heading"><h4 id="pagination-heading" class="visually-hidden">Pagination</h4>
-<ul class="pager__items js-pager__items">{"".join(pager)}</ul></nav></div></div>"""
+{drupal_pager(page, last_page)}</div></div>"""
 
 
 def closed_main(menu: Menu) -> str:

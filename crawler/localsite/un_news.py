@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
-from crawler.localsite.osce import sentence_pool
+from crawler.localsite.osce import drupal_pager, sentence_pool
 from crawler.localsite.server import Page
 from storage.normalize import split_dateline
 
@@ -209,16 +209,9 @@ def listing_main(topic: str, rows: list[Story], page: int, last_page: int) -> st
  <h2 class="node__title"><a href="{s.path}" rel="bookmark"><span class="field field--name-title">{escape(s.title)}</span></a></h2>
  <div class="story-date"><time datetime="{s.date}T12:00:00Z">{s.printed_date}</time></div>
  <div class="field--name-field-news-story-lead"><p>{escape(s.lead[:200])}</p></div></article></div>""" for s in rows)
-    pager = []
-    if page > 0:
-        pager.append(f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" rel="prev">‹ Previous</a></li>')
-    pager.append(f'<li class="pager__item is-active"><a href="?page={page}">{page + 1}</a></li>')
-    if page < last_page:
-        pager.append(f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" rel="next">Next ›</a></li>')
     return f"""<h1 class="page-title">{escape(topic)}</h1>
 <div class="view view-news-topic"><div class="view-content">{items}</div>
-<nav class="pager" role="navigation" aria-labelledby="pagination-heading"><h4 id="pagination-heading" class="visually-hidden">Pagination</h4>
-<ul class="pager__items js-pager__items">{"".join(pager)}</ul></nav></div>"""
+{drupal_pager(page, last_page, last_link=False)}</div>"""
 
 
 def feed_xml(stories: list[Story], base: str, feed_path: str, title: str = "All News") -> str:
