@@ -184,6 +184,9 @@ class Scheduler:
             self.running.discard(job.name)
 
     def _run(self, job: JobConfig) -> CrawlOutcome:
+        redis_url = job.settings.get("REDIS_URL") or os.environ.get("REDIS_URL")
+        if redis_url:
+            return self._seed(job, redis_url)
         since, clock = utcnow(), time.monotonic()
 
         def started(run_id: int, pid: int) -> None:
@@ -213,6 +216,20 @@ class Scheduler:
                 "" if outcome.status == "ok" else f" - {outcome.reason}")
         self.notifier.run_finished(job.name, news)
         return outcome
+
+    def _seed(self, job: JobConfig, redis_url: str) -> CrawlOutcome:
+        """Distributed mode: seed the run into Redis for the workers; the ingester
+        (``releasewatch ingest``) writes its ``crawl_runs`` row from every worker's counts."""
+        from crawler.handoff import seed_run
+
+        try:
+            run = seed_run(redis_url, job.spider, args=job.args, trigger=job_trigger(job.name))
+        except Exception as exc:  # Redis down: this run is failed, the job runs again later
+            log.error("job %s: could not seed a distributed run into Redis: %s", job.name, exc)
+            return CrawlOutcome(0, "failed", None, f"could not seed into Redis: {exc}")
+        log.info("job %s: seeded distributed run %s (workers crawl it, the ingester records it)",
+                 job.name, run)
+        return CrawlOutcome(0, "ok", None, f"seeded {run}")
 
     # --- the daemon -----------------------------------------------------------------
     def run_forever(self) -> int:

@@ -518,3 +518,36 @@ def test_seed_without_redis_is_a_clear_error():
 
     result = CliRunner().invoke(main, ["seed", "osce", "--redis", f"redis://127.0.0.1:{free_port()}/0"])
     assert result.exit_code == 1 and "cannot reach Redis" in result.output
+
+
+@pytest.mark.redis
+@needs_redis
+def test_scheduler_seeds_runs_into_redis_instead_of_crawling(redis_url, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from crawler.schedule_config import parse_config
+    from crawler.scheduler import Scheduler
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    config = parse_config({})
+    config = replace(config, db=str(tmp_path / "rw.db"), jobs=(replace(config.job("osce"), args={"full": "1"}),))
+    outcome = Scheduler(config).run_job(config.job("osce"))
+    assert (outcome.status, outcome.reason) == ("ok", "seeded osce-1")
+    client = redis.Redis.from_url(redis_url)
+    token = json.loads(client.lindex("osce:start_urls", -1))
+    assert (token["run"], token["args"]) == ("osce-1", {"full": "1"})
+    started = json.loads(client.lindex(handoff.ITEMS_KEY, -1))
+    assert (started["kind"], started["trigger"]) == ("run_started", "schedule:osce")
+    assert not (tmp_path / "rw.db.httpcache").exists()  # nothing crawled in the daemon's machine
+
+
+def test_scheduler_with_redis_down_records_a_failed_seed(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from crawler.schedule_config import parse_config
+    from crawler.scheduler import Scheduler
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    config = replace(parse_config({}), db=str(tmp_path / "rw.db"))
+    outcome = Scheduler(config).run_job(config.job("osce"))
+    assert outcome.status == "failed" and "could not seed into Redis" in outcome.reason
