@@ -28,7 +28,8 @@ from storage import open_db
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-OUT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "docs" / "screenshots"
 DASHBOARD = "-/dashboards/releasewatch"
 CHART = ".dashboard-card-chart"
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -52,33 +53,44 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db_path: Path, port: int, log: Path, timeout: float = 120) -> Iterator[str]:
-    """``releasewatch serve`` on ``db_path`` until the block ends; yields its base URL."""
-    url = f"http://127.0.0.1:{port}/"
+def running(command: list[str], url: str, log: Path, timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until ``url`` answers; stop it with Ctrl-C (SIGINT) afterwards.
+
+    Raises ``RuntimeError`` with the command's log when it exits or never answers.
+    """
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db_path),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {proc.returncode}:\n{log.read_text()}")
+                raise RuntimeError(f"{command} exited with {proc.returncode}:\n{log.read_text()}")
             try:
                 with urllib.request.urlopen(url + "-/versions.json", timeout=5):
                     break
             except (urllib.error.URLError, ConnectionError) as error:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} did not answer:\n{log.read_text()}") from error
+                    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()}") from error
                 time.sleep(0.3)
-        yield url
+        yield proc
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def serving(db_path: Path, port: int, log: Path, timeout: float = 120) -> Iterator[str]:
+    """``releasewatch serve`` on ``db_path`` until the block ends; yields its base URL."""
+    url = f"http://127.0.0.1:{port}/"
+    command = [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db_path), "--port", str(port)]
+    with running(command, url, log, timeout):
+        yield url
 
 
 def last_edited_release(db_path: Path) -> int | None:

@@ -4,36 +4,23 @@ the result (headless Chromium driven by Playwright; no ``playwright install``)."
 from __future__ import annotations
 
 import json
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from crawler.screenshots import CHROMIUM, CHROMIUM_ARGS, free_port, running
 from storage import open_db, store_release
 from tests.browse_data import OSCE, SCRIPT, build_browse_db
 from tests.conftest import ROOT
 
 RELEASEWATCH = str(Path(sys.executable).with_name("releasewatch"))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> bytes:
@@ -44,35 +31,6 @@ def fetch(url: str) -> bytes:
 
 def fetch_json(url: str):
     return json.loads(fetch(url))
-
-
-@contextmanager
-def running(command: list[str], url: str, log: Path, timeout: float = 120) -> Iterator[subprocess.Popen]:
-    """Run ``command`` until ``url`` answers; stop it with Ctrl-C (SIGINT) afterwards."""
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"{command} exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                fetch(url + "-/versions.json")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{url} did not answer within {timeout}s:\n{log.read_text()}")
-                time.sleep(0.3)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture
