@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from crawler.cli_args import parse_pairs
 from crawler.runner import run_crawl
 
 DEFAULT_DB = "releasewatch.db"
@@ -20,16 +21,6 @@ def db_option(func):
         "--db", "db_path", default=lambda: os.environ.get("RELEASEWATCH_DB", DEFAULT_DB),
         show_default=DEFAULT_DB, help="SQLite database (env RELEASEWATCH_DB).",
     )(func)
-
-
-def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        if "=" not in value:
-            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint=what)
-        key, _, val = value.partition("=")
-        out[key.strip()] = val
-    return out
 
 
 @click.group()
@@ -54,14 +45,14 @@ def crawl(spider, db_path, full, arguments, settings, timeout, as_json) -> None:
         releasewatch crawl osce -s OSCE_BASE_URL=http://127.0.0.1:8123
         releasewatch crawl article -a url=https://example.org/story
     """
-    args = _pairs(arguments, "-a")
+    args = parse_pairs(arguments, "-a")
     if full:
         args["full"] = "1"
     from crawler.progress import ProgressView
 
     view = ProgressView(spider)
     with view:
-        outcome = run_crawl(spider, db=db_path, settings=_pairs(settings, "-s"), args=args,
+        outcome = run_crawl(spider, db=db_path, settings=parse_pairs(settings, "-s"), args=args,
                             timeout=timeout, progress=view.update)
     if not as_json:
         view.summary(outcome.status)

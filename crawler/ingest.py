@@ -280,11 +280,12 @@ def seed_command(spider, redis_url, full, arguments, trigger) -> None:
     Example:
         releasewatch seed osce --redis redis://localhost:6379/0
     """
-    from crawler.cli import SPIDERS, _pairs
+    from crawler.cli import SPIDERS
+    from crawler.cli_args import parse_pairs
 
     if spider not in SPIDERS:
         raise click.BadParameter(f"{spider!r} is not one of {', '.join(SPIDERS)}", param_hint="SPIDER")
-    args = _pairs(arguments, "-a")
+    args = parse_pairs(arguments, "-a")
     if full:
         args["full"] = "1"
     try:

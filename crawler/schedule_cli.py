@@ -11,21 +11,12 @@ from dataclasses import replace
 
 import click
 
+from crawler.cli_args import parse_pairs
 from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 from storage import open_db
 from storage.schedule import jobs_status
 
 EXIT_ALREADY_RUNNING = 3
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint=option)
-        out[key.strip()] = val.strip()
-    return out
 
 
 def _local_sites(stack: ExitStack, config):
@@ -81,8 +72,8 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
     try:
         config = with_overrides(
             load_config(config_path), db=db_path or os.environ.get("RELEASEWATCH_DB"),
-            every=_pairs(every, "--every"), cron=_pairs(cron, "--cron"),
-            settings=_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
+            every=parse_pairs(every, "--every"), cron=parse_pairs(cron, "--cron"),
+            settings=parse_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
