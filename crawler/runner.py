@@ -59,7 +59,7 @@ def crawl_command(spider: str, *, db: str, settings: Mapping[str, object] | None
 def run_crawl(
     spider: str, *, db: str, settings: Mapping[str, object] | None = None,
     args: Mapping[str, object] | None = None, timeout: float | None = None,
-    trigger: str = "manual", stream: bool = False, stop_event=None, grace: float = 30.0,
+    trigger: str = "manual", stop_event=None, grace: float = 30.0,
     progress: Callable[[dict], None] | None = None,
     on_start: Callable[[int, int], None] | None = None, close_timeout: float = CLOSE_S,
 ) -> CrawlOutcome:
@@ -94,7 +94,7 @@ def run_crawl(
             tick = _progress_poller(env["RELEASEWATCH_PROGRESS_FILE"], progress)
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=None if stream else log, stderr=None if stream else subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         if on_start is not None:

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,18 +25,13 @@ from crawler.distributed import DistributedAddon
 from crawler.ingest import Ingester
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
+from crawler.screenshots import free_port
 from storage import open_db
 from tests.conftest import FAST, ROOT
 
 RELEASEWATCH = Path(sys.executable).with_name("releasewatch")
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None,
                                  reason="redis-server is not installed (apt-get install redis-server)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
