@@ -4,7 +4,8 @@ Off unless the ``REDIS_URL`` setting (or environment variable) is set; then
 :class:`DistributedAddon` (listed in ``ADDONS``) rewires the crawler:
 
 - the scrapy-redis scheduler and a per-run dupefilter, so every worker pulls from one
-  request queue and no page is fetched twice in a run; pops are *leases*
+  request queue and no page is fetched twice in a run; a request is marked seen and
+  queued in one atomic step (:class:`LeasedScheduler`); pops are *leases*
   (:class:`LeasedQueue`), acknowledged only once the response's requests and items
   are safely in Redis, and taken back from workers whose heartbeat stopped;
 - no SQLite in workers: :class:`HandoffPipeline` pushes items to Redis for
@@ -39,6 +40,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import Base
+from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler import handoff
@@ -95,7 +97,7 @@ class DistributedAddon:
                            "start distributed runs with `releasewatch seed`")
             return
         for name, value in {
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "SCHEDULER": "crawler.distributed.LeasedScheduler",
             "SCHEDULER_QUEUE_CLASS": "crawler.distributed.LeasedQueue",
             "DUPEFILTER_CLASS": "crawler.distributed.RunDupeFilter",
             "SCHEDULER_PERSIST": True,  # one worker closing must not flush the shared queue
@@ -130,6 +132,7 @@ class LeasedQueue(Base):
         self.leased_key = SpiderKeys(spider.name).leased(self.key, self.worker)
         self.items_key = setting(spider.crawler.settings, "RELEASEWATCH_ITEMS_KEY")
         self.ack_script = server.register_script(handoff.ACK_SCRIPT)
+        self.push_script = server.register_script(handoff.PUSH_SCRIPT)
         self.leases: dict[Request, bytes] = {}
         self.acked = 0
         spider.crawler.signals.send_catch_log(queue_opened, queue=self)
@@ -137,13 +140,13 @@ class LeasedQueue(Base):
     def __len__(self) -> int:
         return self.server.llen(self.key)
 
-    def push(self, request: Request) -> None:
+    def push(self, request: Request, seen_key: str = "", fingerprint: str = "") -> bool:
+        """Queue ``request`` (counting it in its run); with a ``fingerprint``, only if the
+        set ``seen_key`` lacks it, which adds it in the same atomic step. True if queued."""
         run = request.meta.get(RUN)
-        with self.server.pipeline(transaction=True) as pipe:
-            pipe.lpush(self.key, self._encode_request(request))
-            if run:
-                pipe.hincrby(handoff.run_key(run), "pending", 1)
-            pipe.execute()
+        return bool(self.push_script(
+            keys=[self.key, handoff.run_key(run or "-"), seen_key or self.key],
+            args=[self._encode_request(request), fingerprint, handoff.DUPEFILTER_TTL, int(bool(run))]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         data = self.server.lmove(self.key, self.leased_key, "LEFT", "LEFT")  # newest first, as Scrapy's own
@@ -189,17 +192,41 @@ class RunDupeFilter(RFPDupeFilter):
 
     A fingerprint seen in yesterday's run must not hide a release from today's: each
     run has its own set, which the ingester deletes when the run is closed (and which
-    expires anyway after a week).
+    expires anyway after a week). :class:`LeasedScheduler` adds to it as it queues.
     """
 
-    def request_seen(self, request: Request) -> bool:
+    def key_for(self, request: Request) -> str:
+        """The fingerprint set of the request's run."""
         run = request.meta.get(RUN)
-        key = f"{self.key}:{run}" if run else self.key
+        return f"{self.key}:{run}" if run else self.key
+
+    def request_seen(self, request: Request) -> bool:
+        key = self.key_for(request)
         with self.server.pipeline(transaction=True) as pipe:
             pipe.sadd(key, self.request_fingerprint(request))
             pipe.expire(key, handoff.DUPEFILTER_TTL)
             added, _ = pipe.execute()
         return added == 0
+
+
+class LeasedScheduler(Scheduler):
+    """The scrapy-redis scheduler, but "not seen yet" and "queued" are one Redis step.
+
+    scrapy-redis marks a request seen, then pushes it: a worker killed in between
+    leaves it marked and unqueued, and the run never fetches it (the killed worker's
+    leased listing is fetched again, and its links are all "seen").
+    """
+
+    def enqueue_request(self, request: Request) -> bool:
+        seen_key = fingerprint = ""
+        if not request.dont_filter:
+            seen_key, fingerprint = self.df.key_for(request), self.df.request_fingerprint(request)
+        if not self.queue.push(request, seen_key, fingerprint):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
 
 # --- spider middlewares -------------------------------------------------------------

@@ -60,6 +60,20 @@ return left
 """
 
 
+# Queue one request: with a fingerprint, only if the run's dupefilter set has not seen it,
+# and in the same step as marking it seen. Marking and queueing apart would let a worker
+# killed between the two leave a request "seen" that nobody ever queued: lost for the run.
+PUSH_SCRIPT = """
+if ARGV[2] ~= '' then
+  if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return 0 end
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[2], 'pending', 1) end
+return 1
+"""
+
+
 def connect(url: str) -> redis.Redis:
     """A Redis client for ``url`` (``redis://host:6379/0``), checked with a PING."""
     client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
 from crawler import handoff
@@ -73,7 +74,7 @@ def test_without_redis_url_nothing_changes():
 
 def test_redis_url_switches_to_shared_scheduler_and_handoff():
     settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
-    assert settings["SCHEDULER"] == "scrapy_redis.scheduler.Scheduler"
+    assert settings["SCHEDULER"] == "crawler.distributed.LeasedScheduler"
     assert settings["SCHEDULER_QUEUE_CLASS"] == "crawler.distributed.LeasedQueue"
     assert settings["DUPEFILTER_CLASS"] == "crawler.distributed.RunDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST")
@@ -134,6 +135,45 @@ def test_acknowledging_the_last_lease_announces_the_end_once(redis_url):
     assert client.llen(handoff.ITEMS_KEY) == 0
     assert ack(keys=keys, args=[b"b", "end"]) == 0
     assert client.lrange(handoff.ITEMS_KEY, 0, -1) == [b"end"]
+
+
+def open_scheduler(redis_url: str):
+    """A worker's scheduler (LeasedScheduler, LeasedQueue, RunDupeFilter) on ``redis_url``."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    settings = addon_settings(REDIS_URL=redis_url)
+    crawler = get_crawler(Spider, settings_dict={name: settings[name] for name in (
+        "REDIS_URL", "SCHEDULER", "SCHEDULER_QUEUE_CLASS", "DUPEFILTER_CLASS", "SCHEDULER_PERSIST")})
+    crawler.spider = crawler._create_spider("osce")
+    scheduler = load_object(settings["SCHEDULER"]).from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return scheduler
+
+
+@pytest.mark.redis
+@needs_redis
+def test_a_request_is_marked_seen_in_the_same_step_that_queues_it(redis_url, monkeypatch):
+    from scrapy import Request
+
+    from crawler.distributed import RUN
+
+    client = redis.Redis.from_url(redis_url)
+    scheduler = open_scheduler(redis_url)
+    request = Request("http://127.0.0.1:8123/pc/1", meta={RUN: "osce-1"})
+    # A worker that dies while queueing (here: before its push reaches Redis) ...
+    monkeypatch.setattr(scheduler.queue, "_encode_request", lambda r: (_ for _ in ()).throw(SystemExit))
+    with pytest.raises(SystemExit):
+        scheduler.enqueue_request(request)
+    monkeypatch.undo()
+    # ... has not marked the request seen: the listing fetched again queues it.
+    assert client.scard("osce:dupefilter:osce-1") == 0
+    assert scheduler.enqueue_request(request.copy()) is True
+    assert scheduler.enqueue_request(request.copy()) is False  # then it is a duplicate
+    assert client.llen("osce:requests") == 1 and client.scard("osce:dupefilter:osce-1") == 1
+    assert client.hget(handoff.run_key("osce-1"), "pending") == b"1"  # counted once
+    assert scheduler.enqueue_request(request.replace(dont_filter=True)) is True
+    assert client.llen("osce:requests") == 2
 
 
 @pytest.mark.redis
