@@ -266,21 +266,31 @@ def tag(entry: Any, run: str | None, full: bool | None) -> Any:
 
 
 class KnownUrlsInRedis:
-    """The set of known release URLs, as the ingester publishes it in Redis."""
+    """The release URLs the ingester published in Redis as stored before run number
+    ``before`` (any run, if None)."""
 
-    def __init__(self, server, key: str = handoff.KNOWN_URLS_KEY):
-        self.server, self.key = server, key
+    def __init__(self, server, before: int | None = None, key: str = handoff.KNOWN_URLS_KEY):
+        self.server, self.before, self.key = server, before, key
 
     def __contains__(self, url: object) -> bool:
-        return bool(self.server.sismember(self.key, str(url)))
+        stored_by = self.server.zscore(self.key, str(url))
+        return stored_by is not None and (self.before is None or stored_by < self.before)
 
 
 class DistributedStopAtKnownMiddleware(StopAtKnownMiddleware):
     """Stop-at-known on the URLs the ingester published (workers never open SQLite);
-    a run seeded with ``full=1`` pages on."""
+    a run seeded with ``full=1`` pages on.
+
+    Only releases stored before the response's run count as known, as in one process
+    (whose known set is read at the start): a listing fetched again in the same run
+    (its first worker was killed) must not stop at the releases the run itself stored.
+    """
 
     def spider_opened(self, spider: Spider) -> None:
-        self.known = KnownUrlsInRedis(get_redis_from_settings(self.crawler.settings))  # type: ignore[assignment]
+        self.server = get_redis_from_settings(self.crawler.settings)
+
+    def known_for(self, response: Response) -> KnownUrlsInRedis:
+        return KnownUrlsInRedis(self.server, before=handoff.run_number(response.meta.get(RUN)))
 
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if response.meta.get(FULL):

@@ -19,7 +19,9 @@ key                             what
 ``releasewatch:items``          items and run events for the one writer (ingester)
 ``releasewatch:items:ingesting``  what the ingester took and has not committed yet
 ``releasewatch:run:<run>``      a run's counters: pending requests, pages, problems
-``releasewatch:known_urls``     every stored release URL (published by the ingester)
+``releasewatch:known_urls_by_run``  every stored release URL, scored with the number of
+                                the run that stored it first (0: before any); the
+                                workers' stop-at-known (published by the ingester)
 ==============================  ===================================================
 
 A run (one ``crawl_runs`` row) is one seed: ``pending`` counts its queued and leased
@@ -42,7 +44,7 @@ import redis
 from storage import utcnow
 
 ITEMS_KEY = "releasewatch:items"
-KNOWN_URLS_KEY = "releasewatch:known_urls"
+KNOWN_URLS_KEY = "releasewatch:known_urls_by_run"
 RUN_SEQUENCE_KEY = "releasewatch:run_seq"
 DUPEFILTER_TTL = 7 * 24 * 3600  # a run's fingerprints outlive any sane run, then expire
 
@@ -109,6 +111,12 @@ class SpiderKeys:
 
     def dupefilter(self, run: str) -> str:
         return f"{self.spider}:dupefilter:{run}"
+
+
+def run_number(run: str | None) -> int | None:
+    """The sequence number of a run key (``osce-12`` -> 12); None when there is none."""
+    number = (run or "").rpartition("-")[2]
+    return int(number) if number.isdigit() else None
 
 
 def run_key(run: str) -> str:

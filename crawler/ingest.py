@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import click
@@ -82,7 +83,10 @@ class Ingester:
         for start in range(0, len(left), self.batch_size):
             self.apply(left[start:start + self.batch_size], replay=True)
         ingestlog.forget_ingested_before(self.db, utcnow())
-        self.publish(known_urls(self.db))
+        # Scored with the latest run seeded: none of the runs in flight stops at them
+        # (a killed ingester may have committed some of their releases unpublished).
+        latest = handoff.text(self.client.get(handoff.RUN_SEQUENCE_KEY) or b"0")
+        self.publish((url, f"run-{latest}") for url in known_urls(self.db))
 
     def step(self, block: float = 1.0) -> int:
         """Take and commit one batch (waiting up to ``block`` seconds); its size."""
@@ -160,11 +164,15 @@ class Ingester:
             self.stats.bad += len(bad)
             logger.error("%d unreadable message(s) moved to %s", len(bad), self.bad_key)
 
-    def publish(self, urls) -> None:
-        """Tell the workers' stop-at-known which release URLs are stored."""
-        urls = list(urls)
-        for start in range(0, len(urls), PUBLISH_CHUNK):
-            self.client.sadd(handoff.KNOWN_URLS_KEY, *urls[start:start + PUBLISH_CHUNK])
+    def publish(self, urls: Iterable[tuple[str, str | None]]) -> None:
+        """Tell the workers' stop-at-known which release URLs are stored, and by which run
+        (``(url, run)``); a URL keeps the first run published for it."""
+        scores: dict[str, int] = {}
+        for url, run in urls:
+            scores.setdefault(url, handoff.run_number(run) or 0)
+        entries = list(scores.items())
+        for start in range(0, len(entries), PUBLISH_CHUNK):
+            self.client.zadd(handoff.KNOWN_URLS_KEY, dict(entries[start:start + PUBLISH_CHUNK]), nx=True)
 
     # --- message kinds ------------------------------------------------------------------
     def on_run_started(self, msg: dict, published: list, finished: list) -> None:
@@ -181,7 +189,7 @@ class Ingester:
             self.problem(msg, item.get("url") or "?", str(exc))
             return
         self.stats.releases[result.status] += 1
-        published.append(canonical_url(item["url"]))
+        published.append((canonical_url(item["url"]), msg.get("run")))
         if run:
             ingestlog.count_item(self.db, run[0], result.counts_as)
 

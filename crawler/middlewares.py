@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -54,13 +54,18 @@ class StopAtKnownMiddleware:
         if since:
             logger.info("runs since %s failed: releases they stored do not stop paging", since)
 
+    def known_for(self, response: Response) -> Container[str]:
+        """The release URLs that count as known for ``response``: those stored before the run."""
+        return self.known
+
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if not response.meta.get("listing") or getattr(self.crawler.spider, "full", False):
             yield from result
             return
         output = list(result)
         releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
-        all_known = bool(releases) and all(canonical_url(r.url) in self.known for r in releases)
+        known = self.known_for(response)
+        all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
         for entry in output:
             if all_known and isinstance(entry, Request) and entry.meta.get("next_page"):
                 self.crawler.stats.inc_value("releasewatch/stopped_at_known")

@@ -178,6 +178,34 @@ def test_a_request_is_marked_seen_in_the_same_step_that_queues_it(redis_url, mon
 
 @pytest.mark.redis
 @needs_redis
+def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.distributed import RUN, DistributedStopAtKnownMiddleware
+    from storage.normalize import canonical_url
+
+    scheduler = open_scheduler(redis_url)
+    middleware = DistributedStopAtKnownMiddleware.from_crawler(scheduler.spider.crawler)
+    middleware.spider_opened(scheduler.spider)
+    releases = ["http://127.0.0.1:8123/pc/1", "http://127.0.0.1:8123/pc/2"]
+    client = redis.Redis.from_url(redis_url)
+    client.zadd(handoff.KNOWN_URLS_KEY, {canonical_url(releases[0]): 3, canonical_url(releases[1]): 5})
+
+    def pages_on(run: str) -> bool:
+        listing = "http://127.0.0.1:8123/press-releases?page=0"
+        response = HtmlResponse(listing, body=b"<html></html>",
+                                request=Request(listing, meta={"listing": True, RUN: run}))
+        output = [Request(url, meta={"release": True}) for url in releases]
+        output.append(Request(f"{listing[:-1]}1", meta={"next_page": True}))
+        return any(r.meta.get("next_page") for r in middleware.process_spider_output(response, output))
+
+    assert pages_on("osce-5")  # run 5 stored /pc/2 itself (a listing fetched again after a kill)
+    assert not pages_on("osce-6")  # both were stored before run 6
+
+
+@pytest.mark.redis
+@needs_redis
 def test_leases_of_a_dead_worker_go_back_to_the_queue(redis_url):
     client = redis.Redis.from_url(redis_url)
     keys = handoff.SpiderKeys("osce")
@@ -244,7 +272,9 @@ def test_ingester_writes_items_and_the_run(redis_url, db_path):
     assert run_rows(db_path) == [{"status": "ok", "pages": 7, "items_new": 3, "items_changed": 0,
                                   "items_unchanged": 0, "errors": 0}]
     assert client.llen(handoff.ITEMS_KEY) == 0 and client.llen(f"{handoff.ITEMS_KEY}:ingesting") == 0
-    assert client.scard(handoff.KNOWN_URLS_KEY) == 3  # for the workers' stop-at-known
+    assert client.zcard(handoff.KNOWN_URLS_KEY) == 3  # for the workers' stop-at-known
+    assert {score for _, score in client.zrange(handoff.KNOWN_URLS_KEY, 0, -1, withscores=True)} == {
+        handoff.run_number(run)}  # ... scored with the run that stored them
     assert not client.exists(handoff.run_key(run))
 
 
