@@ -20,12 +20,16 @@ from scrapy.http import Response
 
 from crawler.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider
-from spiders.extract import page_date, parse_html
-from storage.normalize import normalize_for_hash, split_dateline
+from spiders.extract import first_h1, page_date, parse_html
+from storage.normalize import clean_text, normalize_for_hash, parse_date, split_dateline
 
 # Dates from the page's markup and URL only: a date in free text (a copyright line)
 # is not the publication date; the body's dateline is read separately.
 DATE_PARAMS = {"extensive_search": False, "original_date": True}
+# "Headline :: Site", "Headline | Site", "Headline - Site": a dash only with the site's name.
+TITLE_SUFFIX = re.compile(r"^(?P<title>.+?)\s+(?P<sep>::|\||[-\u2013\u2014])\s+(?P<site>[^|:]{2,60})$")
+SENTENCE_WORDS = 10  # a line shorter than this is a link, a label or a menu entry
+UNDATED_MIN_WORDS = 80  # undated text shorter than this is a notice, not an article
 
 
 def split_urls(value: str | None) -> list[str]:
@@ -42,23 +46,49 @@ def extract_article(response: Response, source: str = "article") -> ReleaseItem 
         include_tables=False, include_images=False, date_extraction_params=DATE_PARAMS)
     if doc is None or not doc.text or not doc.title:
         return None
+    root = parse_html(response.body, response.encoding)
+    title = headline(doc.title, root, doc.sitename)
     paragraphs = [line.strip() for line in doc.text.split("\n") if line.strip()]
-    if paragraphs and doc.title and normalize_for_hash(paragraphs[0]) == normalize_for_hash(doc.title):
+    if paragraphs and normalize_for_hash(paragraphs[0]) in {normalize_for_hash(t) for t in (title, doc.title)}:
         paragraphs = paragraphs[1:]  # the headline repeated as the first line of text
     if not paragraphs:
         return None
     place, dateline_date, _ = split_dateline(paragraphs[0])
-    root = parse_html(response.body, response.encoding)
+    dates = [parse_date(d) for d in (doc.date, page_date(root) if root is not None else None, dateline_date)]
+    published = next((d for d in dates if d), None)
+    if not looks_like_an_article(paragraphs, published):
+        return None
     loader = ReleaseLoader(response=response)
     loader.add_value("source", source)
     loader.add_value("url", response.url)
-    loader.add_value("title", doc.title)
-    loader.add_value("published", doc.date)
-    loader.add_value("published", page_date(root) if root is not None else None)
-    loader.add_value("published", dateline_date)
+    loader.add_value("title", title)
+    loader.add_value("published", published)
     loader.add_value("place", place)
     loader.add_value("body", paragraphs)
     return loader.load_item()
+
+
+def headline(title: str, root, sitename: str | None) -> str:
+    """The article's own title: ``<title>`` often appends the site (``Story :: Site``)."""
+    h1 = first_h1(root) if root is not None else None
+    heading = clean_text(h1.text_content()).replace("\n\n", " ") if h1 is not None else ""
+    if heading and heading != title and normalize_for_hash(title).startswith(normalize_for_hash(heading)):
+        return heading
+    match = TITLE_SUFFIX.match(title)
+    if match and (match.group("sep") in ("::", "|") or (
+            sitename and normalize_for_hash(match.group("site")) == normalize_for_hash(sitename))):
+        return match.group("title")
+    return title
+
+
+def looks_like_an_article(paragraphs: list[str], published: str | None) -> bool:
+    """An article says something: dated text of some length, mostly in sentences.
+
+    A maintenance notice is short and undated; a listing or a menu is mostly short lines.
+    """
+    words = [len(p.split()) for p in paragraphs]
+    in_sentences = sum(n for n in words if n >= SENTENCE_WORDS)
+    return in_sentences * 2 >= sum(words) and (published is not None or sum(words) >= UNDATED_MIN_WORDS)
 
 
 class ArticleSpider(ReleaseSpider):
@@ -75,8 +105,8 @@ class ArticleSpider(ReleaseSpider):
     async def start(self):
         if not self.urls:
             self.problem("-a url", "no article URL given: scrapy crawl article -a url=URL[,URL...]", entry=True)
-        for url in self.urls:
-            yield self.request(url, self.parse_release, entry=True, release=True)
+        for url in self.urls:  # one page among several that fails degrades the run
+            yield self.request(url, self.parse_release, entry=len(self.urls) == 1, release=True)
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
         """Parse one article page.
@@ -88,6 +118,6 @@ class ArticleSpider(ReleaseSpider):
         """
         item = extract_article(response, self.source)
         if item is None:
-            self.problem(response.url, "no article (title and text) found on the page")
+            self.problem(response.url, "no article (a title and dated text in sentences) found on the page")
             return
         yield item

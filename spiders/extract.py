@@ -35,7 +35,8 @@ PARAGRAPH_TAGS = ("p", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "div", 
                   "section", "article")
 CHROME_TEXT = re.compile(
     r"^(join the mailing list|share( this)?:?|print|related( content| stories| news)?:?|"
-    r"follow us|subscribe|tags?:|read more|back to top|download|share on \w+)\b", re.I)
+    r"follow us|subscribe|tags?:|read more|back to top|download|share on \w+|"
+    r"for information media|copyright\b|©)", re.I)
 
 
 @dataclass
@@ -154,13 +155,19 @@ def css_texts(root, *selectors: str) -> list[str]:
 
 
 def page_date(root) -> str | None:
-    """The page's own publication date: ``time[datetime]``, then the usual meta tags."""
-    for value in root.xpath(
-            "//time/@datetime | //meta[@property='article:published_time' or @itemprop='datePublished' "
-            "or @name='dcterms.date' or @name='DC.date']/@content"):
-        iso = parse_date(value)
-        if iso:
-            return iso
+    """The page's own publication date: ``time[datetime]`` in the content around the
+    ``h1`` (a "latest news" sidebar has dates too), then the usual meta tags, then any."""
+    h1 = first_h1(root)
+    scope = content_root(root, h1)
+    for values in (
+            scope.xpath(".//time/@datetime") if h1 is not None else [],
+            root.xpath("//meta[@property='article:published_time' or @itemprop='datePublished' "
+                       "or @name='dcterms.date' or @name='DC.date']/@content"),
+            root.xpath("//main//time/@datetime | //article//time/@datetime | //time/@datetime")):
+        for value in values:
+            iso = parse_date(value)
+            if iso:
+                return iso
     return None
 
 

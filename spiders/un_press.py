@@ -14,7 +14,7 @@ from scrapy.http import Response
 
 from crawler.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
-from spiders.extract import ListingRow, body_paragraphs, parse_html, read_page
+from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_page
 from spiders.feeds import feed_entries
 
 BODIES = ("security-council", "general-assembly", "secretary-general")
@@ -37,6 +37,18 @@ def symbol_from_url(url: str) -> str | None:
     return f"{URL_PREFIXES[match.group('prefix')]}/{match.group('number')}"
 
 
+def document_type(root) -> str | None:
+    """The page's document type link (``Press Release``, ...), not the site menu's."""
+    outside_menus = ("[not(ancestor::nav or ancestor::header or ancestor::footer"
+                     " or ancestor::*[@role='navigation' or @role='banner'])]")
+    for path in (f"//main//a{outside_menus} | //article//a{outside_menus}", f"//a{outside_menus}"):
+        for a in root.xpath(path):
+            text = " ".join(a.text_content().split())
+            if text in DOCUMENT_TYPES:
+                return text
+    return None
+
+
 def extract_release(response: Response) -> ReleaseItem | None:
     """The press release on a page, or None when the page holds none."""
     root = parse_html(response.body, response.encoding)
@@ -45,16 +57,17 @@ def extract_release(response: Response) -> ReleaseItem | None:
         return None
     top = " ".join(root.xpath("//main//text() | //article//text()")[:400]) or " ".join(root.xpath("//body//text()")[:400])
     symbol = SYMBOL.search(top)
-    doc_type = next((t for t in root.xpath("//a/text()") if t.strip() in DOCUMENT_TYPES), None)
     dated = (root.xpath("//*[contains(@class,'field--name-field-dated')]//time/@datetime")
              or root.xpath("//main//time/@datetime | //article//time/@datetime")
              or root.xpath("//meta[@property='article:published_time']/@content"))
     body_nodes = root.xpath("//*[contains(@class,'field--name-body')]//p")
+    if not (symbol or dated or body_nodes):
+        return None  # no symbol, no date, no body field: an error or maintenance page
     if body_nodes:
-        paragraphs = [" ".join(p.text_content().split()) for p in body_nodes]
+        blocks = [Block("p", " ".join(p.text_content().split())) for p in body_nodes]
     else:
-        paragraphs = [p for p in body_paragraphs(page.blocks) if not _META_LINE.match(p)]
-    paragraphs = [p for p in paragraphs if p]
+        blocks = [b for b in page.blocks if not _META_LINE.match(b.text)]
+    paragraphs = body_paragraphs(blocks)
     if not paragraphs:
         return None
     loader = ReleaseLoader(response=response)
@@ -64,7 +77,7 @@ def extract_release(response: Response) -> ReleaseItem | None:
     loader.add_value("published", dated[:1])
     loader.add_value("published", request_meta(response).get("listing_date"))
     loader.add_value("symbol", symbol.group(0) if symbol else symbol_from_url(response.url))
-    loader.add_value("document_type", doc_type)
+    loader.add_value("document_type", document_type(root))
     loader.add_value("body", paragraphs)
     return loader.load_item()
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import neardup
-from storage.normalize import canonical_url, clean_text, content_hash
+from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
 
 PRIMARY_SOURCES = ("osce", "un_news", "un_press")
@@ -152,7 +152,7 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
     sig = neardup.signature(row["body"])
     if known is None:
         match = neardup.find_near_duplicate(db, sig)
-        if match:
+        if match and not _told_apart(db, row, match[0]):
             release_id, score = match
             known = db.execute("SELECT id, source FROM releases WHERE id = ?", [release_id]).fetchone()
             status = NEAR_DUPLICATE
@@ -161,9 +161,18 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
         _add_url(db, release_id, row, now, score)
         db.execute("UPDATE releases SET last_seen = ? WHERE id = ?", [now, release_id])
         if source == "article" and row["source"] != "article":
-            # The original turned up after a mirror: the release belongs to its source.
-            db.execute("UPDATE releases SET source = ? WHERE id = ?", [row["source"], release_id])
-            _refresh_metadata(db, release_id, row, only_missing=True)
+            # The original turned up after a mirror: its source, text and metadata win.
+            # Same release, same content: still one version, now with the original's text.
+            db.execute(
+                "UPDATE release_versions SET content_hash = ?, title = ?, body = ?, url = ? "
+                "WHERE id = (SELECT max(id) FROM release_versions WHERE release_id = ?) AND NOT EXISTS "
+                "(SELECT 1 FROM release_versions WHERE release_id = ? AND content_hash = ?)",
+                [row["content_hash"], row["title"], row["body"], row["url"], release_id,
+                 release_id, row["content_hash"]])
+            db.execute("UPDATE releases SET source = ?, title = ?, body = ?, content_hash = ? WHERE id = ?",
+                       [row["source"], row["title"], row["body"], row["content_hash"], release_id])
+            _refresh_metadata(db, release_id, row)
+            neardup.index_release(db, release_id, sig)
         return StoreResult(status, release_id, score)
     columns = {**row, "first_seen": now, "last_seen": now}
     release_id = db.execute(INSERT_RELEASE, [columns[c] for c in RELEASE_COLUMNS]).lastrowid
@@ -171,6 +180,20 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
     _add_url(db, release_id, row, now, 1.0)
     neardup.index_release(db, release_id, sig, new=True)
     return StoreResult(NEW, release_id)
+
+
+def _told_apart(db: sqlite_utils.Database, row: dict, release_id: int) -> bool:
+    """Whether a near-duplicate text is still another release: a different document
+    symbol, or, from the same primary source, another title or date (formulaic
+    statements such as the Security Council's differ in a few words only)."""
+    source, symbol, published, title = db.execute(
+        "SELECT source, symbol, published, title FROM releases WHERE id = ?", [release_id]).fetchone()
+    if row["symbol"] and symbol and row["symbol"] != symbol:
+        return True
+    if row["source"] != source or source not in PRIMARY_SOURCES:
+        return False
+    return bool(row["published"] and published and row["published"] != published) or (
+        normalize_for_hash(row["title"] or "") != normalize_for_hash(title or ""))
 
 
 def _add_version(db: sqlite_utils.Database, release_id: int, row: dict, now: str,

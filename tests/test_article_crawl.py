@@ -101,6 +101,10 @@ def test_unreachable_article_fails_and_a_page_without_one_degrades(mirror_site, 
     result = crawl_article(db_path, mirror_site.url + "/empty")
     assert result.rows("SELECT status, reason FROM crawl_runs ORDER BY id DESC")[0]["status"] == "degraded"
     assert result.scalar("SELECT count(*) FROM releases") == 0
+    # One page of several that cannot be fetched degrades the run; the others are stored.
+    result = crawl_article(db_path, mirror_site.url + "/gone", mirror_site.url + mirror.KOSOVO_PATH)
+    assert result.rows("SELECT status FROM crawl_runs ORDER BY id DESC")[0]["status"] == "degraded"
+    assert result.scalar("SELECT count(*) FROM releases") == 1
 
 
 def test_links_on_the_article_page_are_not_followed(mirror_site, db_path):

@@ -62,6 +62,30 @@ def test_page_without_text_is_no_article():
     assert extract_article(HtmlResponse(MIRROR_URL, body=b"<html><body><p>Loading...</p></body></html>")) is None
 
 
+def test_site_name_appended_to_the_title_is_not_the_title():
+    page = mirror.story_html(mirror.seed_copy()).replace(" - World News Wire</title>", " :: ClearanceJobs News</title>")
+    assert ":: ClearanceJobs News" in page
+    item = extract_article(HtmlResponse(MIRROR_URL, body=page.encode(mirror.CHARSET)))
+    assert item["title"] == "Ban extols UN mission in Kosovo for spurring dialogue and cooperation"
+
+
+def test_a_maintenance_notice_is_no_article():
+    page = (b"<html><head><title>Site under maintenance | UN News</title></head><body><main>"
+            b"<h1>Site under maintenance</h1><p>UN News is currently under scheduled maintenance and should "
+            b"be back shortly. Thank you for your patience.</p></main></body></html>")
+    assert extract_article(HtmlResponse(MIRROR_URL, body=page)) is None
+
+
+def test_a_listing_page_is_no_article():
+    rows = "".join(f'<li><a href="/en/2023/sc{n}.doc.htm">Security Council Press Statement {n}</a> '
+                   f'<time datetime="2023-09-{n % 28 + 1:02d}">{n % 28 + 1} September 2023</time></li>'
+                   for n in range(15400, 15430))
+    page = (f"<html><head><title>Security Council | Meetings Coverage</title></head><body><main>"
+            f"<h1>Security Council</h1><p>The latest releases of the Council.</p><ul>{rows}</ul>"
+            f"</main></body></html>").encode()
+    assert extract_article(HtmlResponse(MIRROR_URL, body=page)) is None
+
+
 def test_split_urls_keeps_commas_inside_query_strings():
     assert split_urls("https://a.example/x?ids=1,2, https://b.example/y") == [
         "https://a.example/x?ids=1,2", "https://b.example/y"]
@@ -149,4 +173,10 @@ def test_mirror_first_then_the_original_takes_the_release(db):
     assert store_release(db, ARTICLE).status == "new"
     assert store_release(db, UN_STORY).status == "near_duplicate"
     assert counts(db) == (1, 2, 1)
+    # The story page wins: its title and text replace the mirror's, in the one version too.
+    release = db.execute("SELECT title, body, content_hash FROM releases").fetchone()
+    assert release[:2] == (UN_STORY["title"], UN_STORY["body"])
+    assert db.execute("SELECT title, body, content_hash FROM release_versions").fetchone() == release
+    assert store_release(db, UN_STORY).status == "unchanged"
+    assert store_release(db, ARTICLE).status == "unchanged" and counts(db) == (1, 2, 1)
     assert db.execute("SELECT source, topics FROM releases").fetchone() == ("un_news", '["Peace and Security"]')

@@ -113,3 +113,42 @@ def test_invalid_items_are_refused(db):
     with pytest.raises(InvalidRelease):
         store_release(db, {"title": "t", "body": "b"})
     assert count(db, "releases") == 0
+
+
+STATEMENT = ("The members of the Security Council condemned in the strongest terms the heinous and "
+             "cowardly terrorist attack that occurred in {place} on {day} September 2023, which caused "
+             "numerous deaths and injuries. The members of the Security Council expressed their deepest "
+             "sympathy and condolences to the families of the victims and to the Government of {country}, "
+             "and they wished a speedy and full recovery to those who were injured. The members of the "
+             "Security Council reaffirmed that terrorism in all its forms and manifestations constitutes one "
+             "of the most serious threats to international peace and security. The members of the Security "
+             "Council underlined the need to hold perpetrators, organizers, financiers and sponsors of these "
+             "reprehensible acts of terrorism accountable and bring them to justice, and urged all States, in "
+             "accordance with their obligations under international law and relevant Security Council "
+             "resolutions, to cooperate actively with all relevant authorities in this regard.")
+
+
+def statement(number: int, place: str, country: str, day: int) -> dict:
+    return {"source": "un_press", "url": f"https://press.un.org/en/2023/sc{number}.doc.htm",
+            "title": f"Security Council Press Statement on Terrorist Attack in {place}",
+            "body": STATEMENT.format(place=place, country=country, day=day),
+            "published": f"2023-09-{day:02d}", "symbol": f"SC/{number}", "document_type": "Press Release"}
+
+
+def test_formulaic_statements_of_one_source_stay_apart(db):
+    """Two Security Council press statements differ in a few words: other releases all the same."""
+    first, second = statement(15445, "Mogadishu", "Somalia", 20), statement(15446, "Brussels", "Belgium", 21)
+    from storage import neardup
+    assert neardup.similarity(neardup.signature(first["body"]), neardup.signature(second["body"])) >= neardup.THRESHOLD
+    assert store_release(db, first).status == "new"
+    assert store_release(db, second).status == "new"
+    same_day = statement(15447, "Kabul", "Afghanistan", 20)
+    assert store_release(db, same_day).status == "new"
+    assert count(db, "releases") == 3
+
+
+def test_a_primary_copy_with_small_edits_at_another_url_is_still_near_duplicate(db):
+    store_release(db, ITEM)
+    edited = {**ITEM, "url": "https://www.osce.org/chairpersonship/49473",
+              "body": ITEM["body"].replace("optimal outcome", "the optimal outcome")}
+    assert store_release(db, edited).status == "near_duplicate"

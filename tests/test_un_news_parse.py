@@ -4,7 +4,7 @@ Each saved page is parsed once at import; a failing field names itself.
 """
 
 import pytest
-from scrapy.http import XmlResponse
+from scrapy.http import HtmlResponse, XmlResponse
 
 from spiders.extract import listing_rows, next_page_url, parse_html
 from spiders.feeds import feed_entries
@@ -95,6 +95,16 @@ def test_feed_fills_what_the_page_lacks():
     request = Request(EXPECTED["2009"]["url"], meta={"listing_date": "2009-10-05"})
     item = extract_story(HtmlResponse(request.url, body=page.encode(), request=request))
     assert item["published"] == "2009-10-05"
+
+
+def test_a_dated_sidebar_before_the_story_does_not_date_it():
+    page = (FILES / "un_news/story-2007-current.html").read_text()
+    sidebar = ('<div class="block-latest-news"><h2>Latest News</h2><ul><li><a href="/en/story/2023/11/1">'
+               'Assembly adopts text</a> <time datetime="2023-11-02T10:00:00Z">2 November 2023</time></li></ul></div>')
+    page = page.replace("<main", sidebar + "<main", 1)
+    assert sidebar in page
+    item = extract_story(HtmlResponse(EXPECTED["2007"]["url"], body=page.encode(), encoding="utf-8"))
+    assert item["published"] == "2007-11-29"
 
 
 def test_maintenance_page_is_not_a_story():

@@ -1,11 +1,12 @@
 """press.un.org: per-field parsing of saved pages, and ``scrapy crawl un_press`` end to end."""
 
 import pytest
+from scrapy.http import HtmlResponse
 
 from crawler.localsite import un_press
 from crawler.localsite.server import LocalSite, Page
 from spiders.un_press import extract_release, symbol_from_url
-from tests.conftest import fixture_response, scrapy_crawl
+from tests.conftest import FILES, fixture_response, scrapy_crawl
 
 LIVE = "https://press.un.org"
 EXPECTED = {
@@ -46,6 +47,40 @@ def test_body_is_the_paragraphs_without_chrome(symbol):
 
 def test_source():
     assert {item["source"] for item in PARSED.values()} == {"un_press"}
+
+
+SC_PAGE = (FILES / "un_press/sc15431.html").read_text()
+SC_URL = LIVE + "/en/2023/sc15431.doc.htm"
+
+
+def parse_page(page: str, url: str = SC_URL):
+    return extract_release(HtmlResponse(url, body=page.encode(), encoding="utf-8"))
+
+
+def test_document_type_is_the_page_s_not_the_site_menu_s():
+    page = SC_PAGE.replace('<nav role="navigation" aria-label="Main"><ul class="menu">',
+                           '<nav role="navigation" aria-label="Main"><ul class="menu">'
+                           '<li><a href="/en/press-release">Press Release</a></li>', 1)
+    assert page != SC_PAGE
+    assert parse_page(page)["document_type"] == "Meetings Coverage"
+
+
+def test_a_maintenance_page_with_a_heading_is_no_release():
+    page = ("<html><body><nav><a href='/en/meetings-coverage'>Meetings Coverage</a></nav><main>"
+            "<h1>Service temporarily unavailable</h1><p>The site is under maintenance.</p></main>"
+            "<footer><p>For information media. Not an official record.</p></footer></body></html>")
+    assert parse_page(page) is None
+
+
+def test_footer_lines_are_not_body_in_an_unknown_layout():
+    body = "".join(f"<p>{p}</p>" for p in EXPECTED["SC/15431"].paragraphs)
+    page = (f"<html><body><div class='x-top'><a href='/'>UN</a></div><div class='x-doc'><span>SC/15431</span>"
+            f"<h1>{EXPECTED['SC/15431'].title}</h1><div class='x-text'>{body}</div>"
+            "<div class='x-end'><p>For information media. Not an official record.</p>"
+            "<div>Copyright | <a href='/f'>FAQ</a> | <a href='/p'>Privacy Notice</a></div>"
+            "</div></div></body></html>")
+    item = parse_page(page)
+    assert item["body"] == "\n\n".join(EXPECTED["SC/15431"].paragraphs)
 
 
 def test_symbol_from_url_fallback():
