@@ -19,7 +19,7 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from storage import known_urls, open_db
 from storage.normalize import canonical_url
-from storage.runs import failed_since, mark_abandoned_runs
+from storage.runs import mark_abandoned_runs, unhealthy_since
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,9 @@ class StopAtKnownMiddleware:
 
     Spiders mark listing responses with ``meta["listing"]``, release requests with
     ``meta["release"]`` and the pager request with ``meta["next_page"]``. A spider
-    attribute ``full`` (``-a full=1``) turns the stop off. After failed runs (killed,
-    crashed), releases they stored do not count as known, so the gap that an interrupted
-    run left further down the listing is filled.
+    attribute ``full`` (``-a full=1``) turns the stop off. After failed or degraded runs
+    (killed, crashed, a listing page or release that could not be read), releases they
+    stored do not count as known, so the gap such a run left further down is filled.
     """
 
     def __init__(self, crawler: Crawler):
@@ -47,12 +47,12 @@ class StopAtKnownMiddleware:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
             mark_abandoned_runs(db)
-            since = failed_since(db, spider.name)
+            since = unhealthy_since(db, spider.name)
             self.known = known_urls(db, seen_before=since)
         finally:
             db.close()
         if since:
-            logger.info("runs since %s failed: releases they stored do not stop paging", since)
+            logger.info("runs since %s failed or degraded: releases they stored do not stop paging", since)
 
     def known_for(self, response: Response) -> Container[str]:
         """The release URLs that count as known for ``response``: those stored before the run."""

@@ -42,8 +42,9 @@ Several candidates are paired best-similarity first, each entry at most once.
 State left"). An observation is not compared when the spider marked it unhealthy (page
 not fetched, section not found) or it is empty: status ``unhealthy``. It is
 *suspicious* when its size is far from the last snapshot's (outside 80%-125%, with at
-least ``max_changes`` entries of slack) or it differs by more than ``max_changes``
-change rows: it is kept in ``list_pending`` with the reason (status ``pending``) and
+least ``max_changes`` entries of slack) or has more than ``max_changes`` change rows
+of one kind (added, removed, renamed or note_changed: the chairpersonship moving, a
+rename and a new State in one crawl are recorded at once): it is kept in ``list_pending`` with the reason (status ``pending``) and
 recorded only when the next observation is the same content (a real change persists;
 a broken page rarely repeats itself exactly). An observation equal to the last
 snapshot clears the pending one. Both ``unhealthy`` and ``pending`` carry a
@@ -223,8 +224,10 @@ def suspicion(previous: list[dict], items: list[dict], changes: list[dict],
     low, high = COUNT_RANGE
     if now < min(before * low, before - max_changes) or now > max(before * high, before + max_changes):
         return f"{now} entries, against {before} in the last snapshot"
-    if len(changes) > max_changes:
-        return f"{len(changes)} changes at once (more than {max_changes})"
+    for kind in CHANGE_KINDS:  # a new chair (two notes), a rename and a new State are one step
+        count = sum(1 for change in changes if change["change"] == kind)
+        if count > max_changes:
+            return f"{count} entries {kind} at once (more than {max_changes})"
     return None
 
 

@@ -70,10 +70,12 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
     return abandoned
 
 
-def failed_since(db: sqlite_utils.Database, spider: str) -> str | None:
-    """When the trailing streak of failed runs of ``spider`` started (None: the last did not fail).
+def unhealthy_since(db: sqlite_utils.Database, spider: str) -> str | None:
+    """When the trailing streak of failed or degraded runs of ``spider`` started (None:
+    the last run was ok).
 
-    A failed run (killed, crashed, database full) may have stored the newest releases of
+    Such a run (killed, crashed, database full, a listing page that showed a maintenance
+    notice, a release that could not be fetched) may have stored the newest releases of
     a listing and not the older ones: the next run must not take what it stored for the
     place where an incremental crawl can stop (see ``StopAtKnownMiddleware``).
     """
@@ -82,7 +84,7 @@ def failed_since(db: sqlite_utils.Database, spider: str) -> str | None:
         "SELECT status, started_at FROM crawl_runs WHERE spider = ? AND status != 'running' "
         "ORDER BY id DESC", [spider],
     ):
-        if status != "failed":
+        if status == "ok":
             break
         since = started
     return since

@@ -119,6 +119,23 @@ def test_incremental_crawl_stops_paging_at_known_releases(db_path):
         assert len(site.hits("/press-releases?page=")) == 3
 
 
+def test_a_listing_page_down_leaves_no_gap_for_the_next_run(db_path):
+    """Page 1 shows a maintenance notice (HTTP 200): the run is degraded, and the next
+    healthy run does not stop at page 0 (stored by that run) but fills the gap."""
+    releases = osce.generated_releases(25)
+    with LocalSite(osce.build_site(releases, per_page=10)) as site:
+        good = site.pages["/press-releases?page=1"]
+        site.pages["/press-releases?page=1"] = Page(
+            "<html><body><h1>Site under maintenance</h1><p>Back soon.</p></body></html>")
+        result = crawl(site, db_path)
+        assert result.rows("SELECT status FROM crawl_runs")[0]["status"] == "degraded"
+        assert result.scalar("SELECT count(*) FROM releases") == 10
+        site.pages["/press-releases?page=1"] = good
+        result = crawl(site, db_path)
+        assert result.scalar("SELECT count(*) FROM releases") == 25
+        assert result.rows("SELECT status FROM crawl_runs ORDER BY id DESC")[0]["status"] == "ok"
+
+
 def test_crawler_stays_on_its_domain_and_obeys_robots(osce_site, db_path):
     osce_site.pages["/robots.txt"] = Page("User-agent: *\nDisallow: /pc/\n", content_type="text/plain")
     result = crawl(osce_site, db_path)

@@ -210,9 +210,9 @@ def test_too_many_changes_wait_for_confirmation(db):
     record_list_snapshot(db, "participating_states", STATES, run_id=1)
     renamed = STATES[:40] + [{"name": i["name"] + " (new)", "note": None} for i in STATES[40:]]
     pending = record_list_snapshot(db, "participating_states", renamed, run_id=2)
-    assert pending.status == "pending" and "17 changes at once (more than 3)" in pending.problem
+    assert pending.status == "pending" and "17 entries renamed at once (more than 3)" in pending.problem
     assert db.table("list_changes").count == 0
-    assert db.table("list_pending").get("participating_states")["reason"] == "17 changes at once (more than 3)"
+    assert db.table("list_pending").get("participating_states")["reason"] == "17 entries renamed at once (more than 3)"
     # the same observation within the same run is no confirmation
     assert record_list_snapshot(db, "participating_states", renamed, run_id=2).status == "pending"
     confirmed = record_list_snapshot(db, "participating_states", renamed, run_id=3)
@@ -226,6 +226,19 @@ def test_a_different_second_sighting_does_not_confirm(db):
     assert record_list_snapshot(db, "field_operations", STATES[:21]).status == "pending"
     assert record_list_snapshot(db, "field_operations", STATES).status == "unchanged"
     assert db.table("list_pending").count == 0 and db.table("list_changes").count == 0
+
+
+def test_one_step_of_several_kinds_is_recorded_at_once(db):
+    """The chair moves (two notes), a State is renamed and one joins, in one crawl."""
+    before = [{"name": "Finland", "note": "OSCE Chairpersonship 2025"}, *entries("Switzerland", "Turkey", "Ukraine")]
+    record_list_snapshot(db, "participating_states", before)
+    after = [*entries("Finland", "Mongolia"), {"name": "Switzerland", "note": "OSCE Chairpersonship 2026"},
+             *entries("Türkiye", "Ukraine")]
+    result = record_list_snapshot(db, "participating_states", after)
+    assert result.status == "changed"
+    assert sorted((c["change"], c["item"]) for c in result.changes) == [
+        ("added", "Mongolia"), ("note_changed", "Finland"), ("note_changed", "Switzerland"),
+        ("renamed", "Türkiye")]
 
 
 def test_up_to_max_changes_are_recorded_at_once(db):
