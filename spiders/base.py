@@ -71,12 +71,20 @@ class ReleaseSpider(scrapy.Spider):
         """``path`` joined to the configured base URL (absolute URLs pass through)."""
         return urljoin(self.base_url + "/", path.lstrip("/")) if "://" not in path else path
 
+    @property
+    def live_hosts(self) -> tuple[str, ...]:
+        """The live site's host names (with and without ``www.``)."""
+        if not self.default_base_url:
+            return ()
+        host = urlsplit(self.default_base_url).hostname or ""
+        return (host, f"www.{host}", host.removeprefix("www."))
+
     def rebase(self, url: str) -> str:
         """A link to the live site, moved onto the configured base URL (local copies)."""
         if not self.default_base_url or self.base_url == self.default_base_url.rstrip("/"):
             return url
-        parts, live = urlsplit(url), urlsplit(self.default_base_url)
-        if parts.hostname not in (live.hostname, f"www.{live.hostname}", live.hostname.removeprefix("www.")):
+        parts = urlsplit(url)
+        if parts.hostname not in self.live_hosts:
             return url
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
@@ -103,9 +111,9 @@ class ReleaseSpider(scrapy.Spider):
         """
         page = response.meta.get("page", 0)
         root = parse_html(response.body, response.encoding)
-        next_url = next_page_url(root, response.url) if root is not None else None
+        next_url = self.rebase(next_page_url(root, response.url) or "") if root is not None else None
         last = last_page_number(root, response.url) if root is not None and page == 0 and self.full else None
-        rows = listing_rows(root, response.url, self.release_path) if root is not None else []
+        rows = listing_rows(root, response.url, self.release_path, self.live_hosts) if root is not None else []
         if not rows:
             self.problem(response.url, "listing page shows no release links", entry=page == 0)
             return

@@ -336,22 +336,36 @@ def menu_section(root, heading: str, exclude: Iterable[str] = ()) -> MenuList | 
     ``nav_key``: a ``span``, ``a``, ``h2``/``h3``, ``button`` or ``summary``; inside a
     ``nav`` or not), and it owns the list(s) that follow it (see ``heading_list``).
     Among several candidates (``Field operations`` is also a plain link in
-    ``Fields of work``) the one with most entries wins. Entries named in ``exclude`` are
-    navigation, not members.
+    ``Fields of work``, or heads a block of stories on the home page) the one inside a
+    menu wins, then the one that also holds the section's navigation links, then the one
+    with most entries. Entries named in ``exclude`` are navigation, not members.
     """
     wanted = nav_key(heading)
-    best = None
+    navigation = {nav_key(e) for e in exclude}
+    best, best_rank = None, None
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("html", "body", *LIST_TAGS) or len(el) > 3:
             continue
         if nav_key(el.text_content()) != wanted:
             continue
         found = heading_list(el, exclude)
-        if found is not None and (best is None or len(found.items) > len(best.items)):
-            best = found
+        if found is None:
+            continue
+        rank = (_in_menu(el), bool(navigation & set(found.links)), len(found.items))
+        if best_rank is None or rank > best_rank:
+            best, best_rank = found, rank
     if best is not None:
         best.heading = heading
     return best
+
+
+MENU_CLASS = re.compile(r"(^|[\s_-])(menu|nav|navbar|navigation|megamenu)([\s_-]|$)", re.I)
+
+
+def _in_menu(el) -> bool:
+    """Whether ``el`` sits in the site's navigation (``nav``, ``header``, a menu block)."""
+    return any(a.tag in ("nav", "header") or a.get("role") == "navigation"
+               or MENU_CLASS.search(a.get("class") or "") for a in el.iterancestors())
 
 
 def heading_list(el, exclude: Iterable[str] = ()) -> MenuList | None:
@@ -440,18 +454,20 @@ class ListingRow:
     date: str | None
 
 
-def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None) -> list[ListingRow]:
+def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
+                 hosts: Iterable[str] = ()) -> list[ListingRow]:
     """Release links of a listing page, in page order, without menus or pagers.
 
     Drupal teasers mark the title link ``rel="bookmark"``; failing that, links in
     headings of the content area, then links whose path matches ``path_pattern``.
+    Links to the page's host or to ``hosts`` (the live site, for a local copy) count.
     Strips the page chrome from ``root`` in place: read the pager first.
     """
     from urllib.parse import urljoin, urlsplit
 
     from storage.normalize import find_date
 
-    host = urlsplit(page_url).hostname
+    site = {urlsplit(page_url).hostname, *hosts}
     tree = root
     strip_chrome(tree)
     def path(href: str) -> str:
@@ -474,7 +490,7 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None) ->
             parts = urlsplit(url)
         except ValueError:  # e.g. "http://[broken": one bad link must not lose the page
             continue
-        if parts.hostname != host or parts.scheme not in ("http", "https") or url in seen:
+        if parts.hostname not in site or parts.scheme not in ("http", "https") or url in seen:
             continue
         seen.add(url)
         date, node = None, a

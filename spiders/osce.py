@@ -137,7 +137,7 @@ class OsceSpider(ReleaseSpider):
                 yield self.list_item(response, name, section, "")
         closed_url = self.closed_url(root, sections["field_operations"])
         if closed_url:
-            yield self.request(response.urljoin(closed_url), self.parse_closed, lists=True)
+            yield self.request(self.rebase(response.urljoin(closed_url)), self.parse_closed, lists=True)
         elif root is not None:
             self.problem(response.url, f"no '{CLOSED_LINK}' link in the menu")
 

@@ -113,6 +113,7 @@ class UnNewsSpider(ReleaseSpider):
     name = "un_news"
     source = "un_news"
     base_url_setting = "UN_NEWS_BASE_URL"
+    default_base_url = "https://news.un.org"
     release_path = re.compile(r"/story/(?:\d{4}/\d{2}/)?\d+/?$")
     topic_path = "/en/news/topic/{slug}"
 

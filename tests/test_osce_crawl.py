@@ -1,5 +1,6 @@
 """``scrapy crawl osce`` end to end against a local OSCE site, checked with SQL."""
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -134,6 +135,23 @@ def test_a_listing_page_down_leaves_no_gap_for_the_next_run(db_path):
         result = crawl(site, db_path)
         assert result.scalar("SELECT count(*) FROM releases") == 25
         assert result.rows("SELECT status FROM crawl_runs ORDER BY id DESC")[0]["status"] == "ok"
+
+
+def test_absolute_links_to_the_live_site_are_followed_on_the_local_copy(db_path):
+    """A copy whose pages link to https://www.osce.org/... is crawled as the copy itself."""
+    pages = osce.build_site(osce.generated_releases(12), per_page=10)
+    for path, page in pages.items():
+        if path == "/" or path.startswith("/press-releases"):
+            text = page.data.decode()
+            live = re.sub(r'href="/(pc/|press-releases|countries/closed)', r'href="https://www.osce.org/\1', text)
+            assert live != text
+            pages[path] = replace(page, body=live)
+    with LocalSite(pages) as site:
+        result = crawl(site, db_path)
+        assert result.scalar("SELECT count(*) FROM releases") == 12
+        assert result.scalar("SELECT count(*) FROM releases WHERE url NOT LIKE ?", [site.url + "/%"]) == 0
+        assert result.scalar("SELECT count(*) FROM list_snapshots WHERE list = 'closed_field_operations'") == 1
+        assert result.rows("SELECT status FROM crawl_runs")[0]["status"] == "ok"
 
 
 def test_crawler_stays_on_its_domain_and_obeys_robots(osce_site, db_path):

@@ -55,6 +55,17 @@ def test_field_operations_without_navigation_links(style):
 
 
 @pytest.mark.parametrize("style", STYLES)
+def test_a_home_page_block_headed_like_a_section_is_not_the_section(style):
+    page = osce.build_site([], replace(SEED, style=style))["/"].body
+    stories = "".join(f'<li><a href="/stories/{n}">Field story number {n} from a mission</a></li>' for n in range(20))
+    page = page.replace('<main id="main-content" role="main">',
+                        f'<main id="main-content" role="main"><h2>Field operations</h2><ul>{stories}</ul>', 1)
+    assert "Field story number 19" in page
+    operations = lists_of(spider().parse_home(response(page)))["field_operations"]["items"]
+    assert [o["name"] for o in operations] == SEED.field_operations
+
+
+@pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("partners", [True, False])
 def test_partner_lists_only_when_the_site_shows_them(style, partners):
     lists = lists_of(spider().parse_home(home(replace(SEED, style=style, show_partners=partners))))
