@@ -174,8 +174,9 @@ def page_date(root) -> str | None:
 def blocks_after(scope, start=None) -> list[Block]:
     """Ordered text blocks of ``scope`` (after element ``start`` when given).
 
-    Text is cut at every block-level element, in document order, so a ``div`` holding a
-    label ``div`` followed by links yields the label first and the links after it.
+    Text is cut at every block-level element and at ``<br><br>``, in document order, so a
+    ``div`` holding a label ``div`` followed by links yields the label first and the links
+    after it.
     """
     blocks: list[Block] = []
     state = {"started": start is None}
@@ -200,7 +201,11 @@ def blocks_after(scope, start=None) -> list[Block]:
                 parts.append(child.tail or "")
                 plain.append(child.tail or "")
                 continue
-            if child.tag in BLOCK_TAGS or child is start or _contains(child, start):
+            if child.tag == "br":
+                following = child.getnext()
+                if following is not None and following.tag == "br" and not (child.tail or "").strip():
+                    flush(el.tag, parts, linked, plain)  # <br><br>: a paragraph break
+            elif child.tag in BLOCK_TAGS or child is start or _contains(child, start):
                 flush(el.tag, parts, linked, plain)
                 walk(child)
             else:
@@ -481,9 +486,12 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
             return links
         return [a for a in links if path_pattern.search(path(a.get("href")))]
 
-    candidates = tree.xpath("//a[@rel='bookmark'][@href]") or matching(
+    bookmarks = tree.xpath("//a[@rel='bookmark'][@href]")
+    candidates = bookmarks or matching(
         tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
-    rows, seen = [], set()
+    if not bookmarks:  # guessed from the markup: a sidebar's links are not the listing's
+        candidates = [a for a in candidates if not a.xpath("ancestor::aside")] or candidates
+    rows, seen, listed = [], set(), set(candidates)
     for a in candidates:
         try:
             url = urljoin(page_url, a.get("href").strip())
@@ -496,12 +504,14 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
         date, node = None, a
         for _ in range(5):
             node = node.getparent()
-            if node is None or len(node.xpath(".//a[@rel='bookmark']")) > 1:
-                break
+            if node is None or sum(1 for link in node.iter("a") if link in listed) > 1:
+                break  # the row ends where the next listed link begins
             date = find_date(node.text_content())
             if date:
                 break
         rows.append(ListingRow(url, clean_text(a.text_content()) or None, date))
+    if not bookmarks and any(row.date for row in rows):
+        rows = [row for row in rows if row.date]  # listing rows show their date; other links not
     return rows
 
 

@@ -3,11 +3,14 @@
 Each seed page is parsed once at import; a failing field names itself.
 """
 
+import re
+
 import pytest
+from scrapy.http import HtmlResponse
 
 from spiders.extract import menu_section, parse_html
 from spiders.osce import MENU_LISTS, extract_release
-from tests.conftest import fixture_response
+from tests.conftest import FILES, fixture_response
 
 EXPECTED = {
     "2007": {
@@ -125,3 +128,12 @@ def test_field_operations_from_the_heading_not_the_link():
     assert operations[0] == "Presence in Albania"
     assert operations[-1] == "Project Co-ordinator in Uzbekistan"
     assert len(operations) == 12 and "Closed field activities" not in operations
+
+
+def test_paragraphs_separated_by_double_line_breaks_stay_paragraphs():
+    page = (FILES / "osce/release-2007-redesign.html").read_text()
+    joined = re.sub(r"</p>\s*<p>", "<br><br>\n", page)
+    assert joined.count("<br><br>") >= 4
+    response = HtmlResponse(EXPECTED["2007"]["url"], body=joined.encode(), encoding="utf-8")
+    original = extract_release(fixture_response("osce/release-2007-redesign.html", EXPECTED["2007"]["url"]))
+    assert extract_release(response)["body"] == original["body"]
