@@ -403,6 +403,39 @@ def heading_list(el, exclude: Iterable[str] = ()) -> MenuList | None:
     return MenuList(" ".join(el.text_content().split()), items, links)
 
 
+def page_list(root, h1) -> MenuList | None:
+    """The entries a page lists under its ``h1`` (a page of closed field operations).
+
+    The list(s) the ``h1`` owns (``heading_list``); failing that, in the content after
+    the ``h1``, the items of every top-level list and every heading that is a link (a
+    Drupal view of teasers), whatever intro text or group headings come between.
+    Strip the page chrome first.
+    """
+    owned = heading_list(h1)
+    if owned is not None and owned.items:
+        return owned
+    mains = root.xpath("//main|//*[@role='main']|//article")
+    scope = next((m for m in mains if _is_inside(h1, m)), None)
+    scope = scope if scope is not None else content_root(root, h1)
+    items, links, after = [], {}, False
+    for el in scope.iter("h1", "li", "h2", "h3", "h4", "h5"):
+        if el is h1:
+            after = True
+            continue
+        if not after or any(a.tag == "li" for a in el.iterancestors() if _is_inside(a, scope)):
+            continue
+        if el.tag != "li" and not el.xpath(".//a[@href]"):
+            continue  # a group heading, not an entry
+        text = _visible_text(el)
+        if text:
+            name, note = split_note(text)
+            items.append({"name": name, "note": note})
+            href = el.xpath(".//a/@href")
+            if href:
+                links.setdefault(nav_key(text), href[0].strip())
+    return MenuList(" ".join(h1.text_content().split()), items, links) if items else None
+
+
 def _owned_entries(el) -> list:
     node = el
     text = nav_key(el.text_content())

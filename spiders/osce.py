@@ -19,9 +19,9 @@ from spiders.extract import (
     MenuList,
     body_paragraphs,
     first_h1,
-    heading_list,
     menu_section,
     nav_key,
+    page_list,
     parse_html,
     read_labels,
     read_page,
@@ -162,7 +162,7 @@ class OsceSpider(ReleaseSpider):
         if root is not None:
             strip_chrome(root)  # menus, share widgets and footers are not the list
             h1 = first_h1(root)
-            section = heading_list(h1) if h1 is not None else None
+            section = page_list(root, h1) if h1 is not None else None
         yield self.list_item(response, "closed_field_operations", section, "no closed operations listed")
 
     def list_item(self, response: Response, name: str, section: MenuList | None, why: str) -> ListSnapshotItem:

@@ -148,10 +148,13 @@ def canonical_url(url: str) -> str:
 def split_note(text: str) -> tuple[str, str | None]:
     """``"Finland – OSCE Chairpersonship 2025"`` -> ``("Finland", "OSCE Chairpersonship 2025")``.
 
-    Only a dash with spaces around it separates a note, so ``Bosnia-Herzegovina`` stays whole.
+    A dash with spaces around it separates a note, and so does an en or em dash without
+    them (``Finland—OSCE Chairpersonship 2025``); a hyphen does only with spaces, so
+    ``Bosnia-Herzegovina`` stays whole.
     """
     text = " ".join(text.split())
-    match = re.match(rf"^(?P<name>.+?)\s+[{DASH_CLASS}]+\s+(?P<note>.+)$", text)
+    match = (re.match(rf"^(?P<name>.+?)\s+[{DASH_CLASS}]+\s+(?P<note>.+)$", text)
+             or re.match(r"^(?P<name>[^\u2013\u2014]+?)\s*[\u2013\u2014]\s*(?P<note>\S.*)$", text))
     if not match:
         return text, None
     return match.group("name").strip(), match.group("note").strip()

@@ -84,5 +84,11 @@ def test_split_note_any_dash_with_spaces():
     assert split_note("Guinea-Bissau") == ("Guinea-Bissau", None)
 
 
+def test_split_note_at_an_unspaced_en_or_em_dash():
+    assert split_note("Finland\u2014OSCE Chairpersonship 2025") == ("Finland", "OSCE Chairpersonship 2025")
+    assert split_note("Malta\u2013 OSCE Chairpersonship 2024") == ("Malta", "OSCE Chairpersonship 2024")
+    assert split_note("Bosnia-Herzegovina") == ("Bosnia-Herzegovina", None)
+
+
 def test_clean_text_keeps_paragraphs_and_drops_invisibles():
     assert clean_text(" a \u200b b\n\n\n c\x00 ") == "a b\n\nc"

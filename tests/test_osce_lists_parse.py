@@ -124,3 +124,21 @@ def test_a_page_without_the_menu_gives_unhealthy_lists_not_empty_ones():
     assert not [r for r in output if isinstance(r, Request)]
     problems = s.crawler.stats.get_value("releasewatch/problems")
     assert problems[0]["error"] == "no 'Closed field activities' link in the menu"
+
+
+CLOSED = SEED.closed_operations
+INTRO = "".join(f"<p>Paragraph {n} about the field activities that the OSCE closed over the years.</p>" for n in range(3))
+CLOSED_LAYOUTS = {
+    "intro-paragraphs": INTRO + "<ul>" + "".join(f'<li><a href="/c/{n}">{o}</a></li>' for n, o in enumerate(CLOSED)) + "</ul>",
+    "grouped-by-region": "".join(f'<h2>Region {n}</h2><ul><li><a href="/c/{n}">{o}</a></li></ul>' for n, o in enumerate(CLOSED)),
+    "views-rows": '<div class="view-content">' + "".join(
+        f'<div class="views-row"><h3><a href="/c/{n}">{o}</a></h3><p>Closed.</p></div>' for n, o in enumerate(CLOSED)) + "</div>",
+}
+
+
+@pytest.mark.parametrize("layout", CLOSED_LAYOUTS)
+def test_closed_operations_in_other_page_layouts(layout):
+    page = osce.page_html(SEED, "Closed field activities",
+                          f"<h1>Closed field activities</h1>{CLOSED_LAYOUTS[layout]}")
+    (item,) = spider().parse_closed(response(page, "/countries/closed-field-activities"))
+    assert [i["name"] for i in item["items"]] == CLOSED and item["healthy"]
