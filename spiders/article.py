@@ -72,7 +72,8 @@ def headline(title: str, root, sitename: str | None) -> str:
     """The article's own title: ``<title>`` often appends the site (``Story :: Site``)."""
     h1 = first_h1(root) if root is not None else None
     heading = clean_text(h1.text_content()).replace("\n\n", " ") if h1 is not None else ""
-    if heading and heading != title and normalize_for_hash(title).startswith(normalize_for_hash(heading)):
+    if (heading and heading != title and len(heading) * 2 >= len(title)  # not a logo's h1
+            and normalize_for_hash(title).startswith(normalize_for_hash(heading))):
         return heading
     match = TITLE_SUFFIX.match(title)
     if match and (match.group("sep") in ("::", "|") or (

@@ -19,6 +19,7 @@ from spiders.extract import (
     MenuList,
     body_paragraphs,
     first_h1,
+    label_pattern,
     menu_section,
     nav_key,
     page_list,
@@ -59,9 +60,17 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     if page is None or not page.title:
         return None
     meta, end = read_labels(page.blocks, LABELS, stop=starts_body)
+    body = page.blocks[end:]
+    # Some layouts put the metadata after the text: the first label block ends the body.
+    labelled = label_pattern(LABELS)
+    after = next((i for i, b in enumerate(body) if len(b.text) < 120 and labelled.match(b.text)), None)
+    if after is not None:
+        for label, values in read_labels(body[after:], LABELS)[0].items():
+            meta[label] = meta.get(label) or values
+        body = body[:after]
     # Neither the content type nor the title (a layout without h1 repeats it) is body.
     not_body = ("press release", page.title.casefold())
-    paragraphs = [p for p in body_paragraphs(page.blocks[end:]) if p.casefold() not in not_body]
+    paragraphs = [p for p in body_paragraphs(body) if p.casefold() not in not_body]
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page

@@ -115,6 +115,23 @@ def test_unknown_layout_falls_back_to_og_title_and_dateline():
     assert item["body"].endswith(KOSOVO.paragraphs[-1])
 
 
+@pytest.mark.parametrize("labels", ["dl", "strong"])
+def test_metadata_after_the_body_is_metadata_not_body(labels):
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in KOSOVO.paragraphs)
+    facts = {"Date": "", "Place": "VIENNA", "Source": "Permanent Council",
+             "Fields of work": "Conflict prevention and resolution"}
+    if labels == "dl":
+        meta = "<dl>" + "".join(f"<dt>{k}:</dt><dd>{v}</dd>" for k, v in facts.items()) + "</dl>"
+    else:
+        meta = "".join(f"<p><strong>{k}:</strong> {v}</p>" for k, v in facts.items())
+    main = (f'<article><div class="bundle">Press release</div><h1>{escape(KOSOVO.title)}</h1>'
+            f'<div class="copy">{paragraphs}</div>{meta}</article>')
+    item = extract(osce.page_html(MENU, KOSOVO.title, main))
+    assert item["body"] == "\n\n".join(KOSOVO.paragraphs)
+    assert (item["issuers"], item["fields_of_work"]) == (["Permanent Council"], ["Conflict prevention and resolution"])
+    assert (item["published"], item["place"]) == ("2007-11-15", "VIENNA")
+
+
 def test_listing_in_a_new_layout_still_lists_the_releases():
     rows = "".join(f'<section class="card"><h2 class="card__t"><a href="{r.path}">{r.title}</a></h2>'
                    f'<span>{r.date}</span></section>' for r in osce.seed_releases())
