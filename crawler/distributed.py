@@ -284,13 +284,18 @@ class DistributedStopAtKnownMiddleware(StopAtKnownMiddleware):
     Only releases stored before the response's run count as known, as in one process
     (whose known set is read at the start): a listing fetched again in the same run
     (its first worker was killed) must not stop at the releases the run itself stored.
+    Nor do releases stored by the trailing failed or degraded runs (see the ingester).
     """
 
     def spider_opened(self, spider: Spider) -> None:
         self.server = get_redis_from_settings(self.crawler.settings)
 
     def known_for(self, response: Response) -> KnownUrlsInRedis:
-        return KnownUrlsInRedis(self.server, before=handoff.run_number(response.meta.get(RUN)))
+        before = handoff.run_number(response.meta.get(RUN))
+        since = self.server.get(handoff.unhealthy_since_key(self.crawler.spider.name))
+        if before is not None and since is not None:
+            before = min(before, int(since))
+        return KnownUrlsInRedis(self.server, before=before)
 
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if response.meta.get(FULL):

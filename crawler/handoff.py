@@ -19,6 +19,8 @@ key                             what
 ``releasewatch:items``          items and run events for the one writer (ingester)
 ``releasewatch:items:ingesting``  what the ingester took and has not committed yet
 ``releasewatch:run:<run>``      a run's counters: pending requests, pages, problems
+``releasewatch:unhealthy_since:<spider>``  first run of the spider's trailing streak of
+                                failed or degraded runs (set by the ingester)
 ``releasewatch:known_urls_by_run``  every stored release URL, scored with the number of
                                 the run that stored it first (0: before any); the
                                 workers' stop-at-known (published by the ingester)
@@ -117,6 +119,12 @@ def run_number(run: str | None) -> int | None:
     """The sequence number of a run key (``osce-12`` -> 12); None when there is none."""
     number = (run or "").rpartition("-")[2]
     return int(number) if number.isdigit() else None
+
+
+def unhealthy_since_key(spider: str) -> str:
+    """The number of the first run of ``spider`` in its trailing streak of failed or
+    degraded runs (absent after an ok run): what such runs stored does not stop paging."""
+    return f"releasewatch:unhealthy_since:{spider}"
 
 
 def run_key(run: str) -> str:

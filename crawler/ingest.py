@@ -220,6 +220,11 @@ class Ingester:
         counts = ingestlog.run_counts(self.db, run_id)
         close_run(self.db, run_id, status=status, reason=why, finish_reason="finished",
                   problems=problems, pages=stats["response_received_count"], **counts)
+        # As in one process: releases stored by runs that were not ok do not stop paging.
+        if status == "ok":
+            self.client.delete(handoff.unhealthy_since_key(spider))
+        else:
+            self.client.set(handoff.unhealthy_since_key(spider), handoff.run_number(run_key) or 0, nx=True)
         finished.append((run_key, spider))
         self.stats.runs_finished.append(run_key)
         self.echo(f"run {run_id} ({run_key}) {spider}: {status} pages={stats['response_received_count']} "

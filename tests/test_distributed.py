@@ -202,6 +202,8 @@ def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
 
     assert pages_on("osce-5")  # run 5 stored /pc/2 itself (a listing fetched again after a kill)
     assert not pages_on("osce-6")  # both were stored before run 6
+    client.set(handoff.unhealthy_since_key("osce"), 5)  # ... but run 5 was degraded
+    assert pages_on("osce-6")
 
 
 @pytest.mark.redis
@@ -276,6 +278,22 @@ def test_ingester_writes_items_and_the_run(redis_url, db_path):
     assert {score for _, score in client.zrange(handoff.KNOWN_URLS_KEY, 0, -1, withscores=True)} == {
         handoff.run_number(run)}  # ... scored with the run that stored them
     assert not client.exists(handoff.run_key(run))
+
+
+@pytest.mark.redis
+@needs_redis
+def test_ingester_marks_the_streak_of_runs_that_were_not_ok(redis_url, db_path):
+    client = redis.Redis.from_url(redis_url)
+    ingester = Ingester(str(db_path), redis_url)
+    degraded = queue_a_run(client)
+    client.rpush(handoff.run_problems_key(degraded), json.dumps({"url": "http://x/pc/1", "error": "HTTP 503"}))
+    ingester.run(exit_when_idle=0.5)
+    assert run_rows(db_path)[-1]["status"] == "degraded"
+    assert client.get(handoff.unhealthy_since_key("osce")) == str(handoff.run_number(degraded)).encode()
+    queue_a_run(client)
+    ingester.run(exit_when_idle=0.5)
+    ingester.close()
+    assert run_rows(db_path)[-1]["status"] == "ok" and not client.exists(handoff.unhealthy_since_key("osce"))
 
 
 @pytest.mark.redis
