@@ -45,7 +45,7 @@ from crawler.notify import Notifier
 from crawler.runner import CrawlOutcome, run_crawl
 from crawler.schedule_config import JobConfig, ScheduleConfig, cron_trigger
 from storage import open_db, utcnow
-from storage.runs import mark_abandoned_runs
+from storage.runs import live_run, mark_abandoned_runs
 from storage.schedule import job_trigger, last_run, run_news, save_jobs, set_next_runs
 
 log = logging.getLogger("releasewatch.scheduler")
@@ -183,10 +183,19 @@ class Scheduler:
         finally:
             self.running.discard(job.name)
 
-    def _run(self, job: JobConfig) -> CrawlOutcome:
+    def _run(self, job: JobConfig) -> CrawlOutcome | None:
         redis_url = job.settings.get("REDIS_URL") or os.environ.get("REDIS_URL")
         if redis_url:
             return self._seed(job, redis_url)
+        db = open_db(self.db)
+        try:
+            orphan = live_run(db, job_trigger(job.name))
+        finally:
+            db.close()
+        if orphan:  # started by a daemon that was killed, and still crawling: no overlap
+            log.warning("job %s: run %s (pid %s) of an earlier daemon is still running: skipped",
+                        job.name, *orphan)
+            return None
         since, clock = utcnow(), time.monotonic()
 
         def started(run_id: int, pid: int) -> None:

@@ -14,15 +14,34 @@ def start_run(
     db: sqlite_utils.Database, spider: str, *, run_id: int | None = None,
     trigger: str = "manual", pid: int | None = None,
 ) -> int:
-    """Insert (or claim, when the scheduler pre-created it) a ``running`` row."""
+    """Insert (or claim, when the scheduler pre-created it) a ``running`` row.
+
+    A claimed row keeps its start time and trigger: the run began when its process was
+    started, not when the spider opened; ``pid`` becomes the crawl's own.
+    """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
         "trigger": trigger, "pid": pid,
     }
+    table = db.table("crawl_runs")
     if run_id is not None:
-        db.table("crawl_runs").upsert({"id": run_id, **row}, pk="id")
+        if table.count_where("id = ?", [run_id]):
+            table.update(run_id, {"status": "running", "pid": pid})
+        else:
+            table.insert({"id": run_id, **row})
         return run_id
-    return db.table("crawl_runs").insert(row).last_pk
+    return table.insert(row).last_pk
+
+
+def live_run(db: sqlite_utils.Database, trigger: str) -> tuple[int, int] | None:
+    """``(run id, pid)`` of a ``running`` run with ``trigger`` whose process is alive
+    (e.g. a crawl that outlived a daemon killed with ``kill -9``), or None."""
+    for run_id, pid in db.execute(
+        "SELECT id, pid FROM crawl_runs WHERE status = 'running' AND trigger = ? ORDER BY id DESC", [trigger],
+    ).fetchall():
+        if pid and pid != os.getpid() and _alive(pid):
+            return run_id, pid
+    return None
 
 
 def close_run(

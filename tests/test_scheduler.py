@@ -211,6 +211,39 @@ def _release(db, title, first_seen, source="osce"):
         "content_hash": title, "first_seen": first_seen, "last_seen": first_seen})
 
 
+def test_a_claimed_run_keeps_its_start_time_and_takes_the_crawl_pid(db):
+    from storage.runs import start_run
+
+    with freeze_time("2025-06-04 12:00:00"):
+        run_id = start_run(db, "osce", trigger=job_trigger("osce"), pid=1)
+    with freeze_time("2025-06-04 12:00:07"):  # the crawl process opens its spider
+        assert start_run(db, "osce", run_id=run_id, trigger="manual", pid=4242) == run_id
+    row = db.table("crawl_runs").get(run_id)
+    assert (row["started_at"], row["trigger"], row["pid"]) == ("2025-06-04T12:00:00Z", job_trigger("osce"), 4242)
+
+
+def test_a_crawl_left_running_by_a_killed_daemon_is_not_overlapped(tmp_path):
+    """The daemon was killed with kill -9; its crawl (here: a sleeping process) lives on."""
+    from crawler.scheduler import Scheduler
+    from storage.runs import start_run
+
+    config = with_overrides(parse_config({}), db=str(tmp_path / "rw.db"),
+                            settings={"OSCE_BASE_URL": "http://127.0.0.1:9"})  # never the internet
+    job = next(j for j in config.jobs if j.name == "osce")
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        db = open_db(config.db)
+        start_run(db, "osce", trigger=job_trigger("osce"), pid=orphan.pid)
+        db.close()
+        assert Scheduler(config).run_job(job) is None
+        db = open_db(config.db)
+        assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == 1  # no second run
+        db.close()
+    finally:
+        orphan.kill()
+        orphan.wait()
+
+
 def test_run_news_finds_this_runs_releases_and_list_changes(db):
     _run(db, 1, items_new=2)
     _run(db, 2, spider="un_news", trigger=job_trigger("un_news"))
