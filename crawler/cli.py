@@ -75,9 +75,12 @@ def demo(db_path, serve, port) -> None:
     Two rounds: the sites as captured, then with an edited release and a changed
     OSCE menu, so the database holds versions and list changes to look at.
     """
-    from crawler.demo import run_demo
+    from crawler.demo import DemoDatabaseInUse, run_demo
 
-    run_demo(db_path, echo=click.echo)
+    try:
+        run_demo(db_path, echo=click.echo)
+    except DemoDatabaseInUse as error:
+        raise click.ClickException(str(error)) from error
     if serve:
         from crawler.serve import serve as serve_db
 

@@ -195,12 +195,38 @@ async def test_dashboard_chart_queries_run_in_datasette(ds):
         assert response.json()["rows"], slug
 
 
+def test_table_charts_escape_every_text_cell(tmp_path):
+    """datasette-dashboards inserts table cells as HTML: nothing stored may become markup."""
+    path = tmp_path / "hostile.db"
+    db = open_db(path)
+    hostile = "<img src=x onerror=alert(7)>"
+    store_release(db, {"source": hostile, "url": "https://example.org/h", "title": "T", "body": "B",
+                       "published": hostile})
+    record_list_snapshot(db, hostile, entries("A"))
+    record_list_snapshot(db, hostile, entries("A", "B"))
+    db.execute("UPDATE list_changes SET change = ?", [hostile])
+    run = start_run(db, hostile, trigger="test")
+    close_run(db, run, status=hostile, reason=hostile, finish_reason="finished")
+    db.execute("UPDATE crawl_runs SET started_at = ?, finished_at = ?", [hostile, hostile])
+    db.conn.commit()
+    db.close()
+    dashboard = load_metadata()["plugins"]["datasette-dashboards"]["releasewatch"]
+    tables = [slug for slug, chart in dashboard["charts"].items() if chart.get("library") == "table"]
+    assert len(tables) == 3
+    for slug in tables:
+        rows = chart_rows(path, slug)
+        assert rows, slug
+        cells = [str(value) for row in rows for value in row.values()]
+        assert not any("<img" in cell for cell in cells), (slug, cells)
+        assert any("&lt;img" in cell for cell in cells), slug
+
+
 async def test_release_diff_marks_words_and_escapes_script(ds, scripted):
     page = await get(ds, f"/-/release-diff/{scripted[1]['edited']}?database=releasewatch")
     assert "<del>Monday</del> <ins>Tuesday</ins>" in page.text
     assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in page.text
     assert SCRIPT not in page.text
-    assert "2 versions" in page.text
+    assert "2 versions" in page.text and "version 1 &rarr; 2 of 2" in page.text
 
 
 async def test_release_diff_single_version_and_missing(ds, scripted):

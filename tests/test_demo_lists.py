@@ -28,3 +28,15 @@ def test_demo_records_and_prints_list_changes(tmp_path):
         ("closed_field_operations", "added", "Mission to Skopje")]
     assert "4 list_changes" in result.output
     assert "participating_states  note_changed  Switzerland: \u2014 \u2192 OSCE Chairpersonship 2026" in result.output
+
+
+def test_demo_refuses_a_database_with_real_crawls_in_plain_words(tmp_path):
+    from storage.runs import start_run
+
+    db_path = tmp_path / "releasewatch.db"
+    db = open_db(db_path)
+    start_run(db, "osce", trigger="schedule:osce")
+    db.close()
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--db", str(db_path)])
+    assert result.exit_code == 1 and "Error: " in result.output and "--db demo.db" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback

@@ -48,9 +48,9 @@ async def release_diff(request, datasette) -> Response:
     versions = list(await database.execute(
         "select id, title, body, seen_at, url from release_versions where release_id = ? "
         "order by seen_at, id", [release_id]))
-    edits = [{"before": old, "after": new, "title": marked_diff(old["title"], new["title"]),
+    edits = [{"before": old, "after": new, "number": number, "title": marked_diff(old["title"], new["title"]),
               "body": marked_diff(old["body"], new["body"])}
-             for old, new in zip(versions, versions[1:], strict=False)]
+             for number, (old, new) in enumerate(zip(versions, versions[1:], strict=False), 2)]
     return Response.html(await datasette.render_template(
         "release_diff.html",
         {"release": dict(release), "versions": len(versions), "edits": edits,
