@@ -95,4 +95,7 @@ def serve_command(db_path: str, host: str, port: int) -> None:
     (latest releases, edited releases, list changes, current lists, mirrors,
     crawl health) and Atom feeds (new_releases_feed.atom, list_changes_feed.atom).
     """
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no database at {db_path}: crawl first (releasewatch crawl osce) "
+                                   "or try the offline demo (releasewatch demo)")
     serve(db_path, host=host, port=port, echo=click.echo)

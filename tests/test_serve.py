@@ -116,3 +116,14 @@ def test_browser_search_and_open_a_release(served):
         finally:
             browser.close()
     assert dialogs == []
+
+
+def test_serve_refuses_a_database_that_does_not_exist(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    missing = tmp_path / "typo" / "releasewatch.db"
+    result = CliRunner().invoke(main, ["serve", "--db", str(missing)])
+    assert result.exit_code == 1 and "no database at" in result.output
+    assert not missing.parent.exists()  # nothing created
