@@ -54,6 +54,7 @@ snapshot clears the pending one. Both ``unhealthy`` and ``pending`` carry a
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -84,8 +85,10 @@ class ListResult:
 
 
 # --- normalising and hashing ------------------------------------------------------
+@functools.lru_cache(maxsize=1 << 16)
 def key(text: str | None) -> str:
-    """What two entries must share to be the same: text with typography made uniform."""
+    """What two entries must share to be the same: text with typography made uniform
+    (cached: a diff asks for the key of each name many times)."""
     return normalize_for_hash(text)
 
 

@@ -31,7 +31,7 @@ TABLES: dict[str, dict] = {
         },
         "pk": "id",
         "not_null": {"source", "url", "content_hash", "first_seen", "last_seen"},
-        "indexes": [["content_hash"], ["source", "published"], ["published"], ["url"]],
+        "indexes": [["content_hash"], ["source", "published"], ["published"], ["url"], ["first_seen"]],
     },
     "release_urls": {
         "columns": {
