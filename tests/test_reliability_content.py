@@ -142,15 +142,20 @@ def test_listing_in_a_new_layout_still_lists_the_releases():
     assert [row.date for row in found] == ["2024-05-17", "2020-02-26", "2007-11-15"]
 
 
+def listing_of(content: str):
+    """The release rows ``listing_rows`` finds on a local listing page holding ``content``."""
+    page = osce.page_html(MENU, "Press releases", f"<h1>Press releases</h1>{content}")
+    return listing_rows(parse_html(page.encode(), "utf-8"), "http://127.0.0.1:8123/press-releases",
+                        OsceSpider.release_path)
+
+
 def test_sidebar_and_undated_links_of_a_listing_without_bookmarks_are_not_releases():
     rows = "".join(f'<div class="views-row"><h3><a href="{r.path}">{r.title}</a></h3>'
                    f'<p>Publishing date: {r.date}</p></div>' for r in osce.seed_releases())
     sidebar = ('<aside class="region-sidebar"><h3><a href="/publications/123456">Annual report</a></h3>'
                '<h3><a href="/event/12345">Conference, 3 May 2025</a></h3></aside>'
                '<div class="promo"><h3><a href="/stories/99999">Story: a day in the field</a></h3></div>')
-    page = osce.page_html(MENU, "Press releases", f"<h1>Press releases</h1>{sidebar}{rows}")
-    found = listing_rows(parse_html(page.encode(), "utf-8"), "http://127.0.0.1:8123/press-releases",
-                         OsceSpider.release_path)
+    found = listing_of(sidebar + rows)
     assert [row.url.rsplit(":8123", 1)[1] for row in found] == [r.path for r in osce.seed_releases()]
 
 
@@ -160,7 +165,5 @@ def test_listing_with_unparseable_or_script_links_keeps_the_good_ones():
     hostile = ('<h3><a rel="bookmark" href="http://[::1">broken</a></h3>'
                '<h3><a rel="bookmark" href="javascript:alert(1)">script</a></h3>'
                '<h3><a rel="bookmark" href="//evil.example/pc/1">elsewhere</a></h3>')
-    page = osce.page_html(MENU, "Press releases", f"<h1>Press releases</h1>{hostile}{rows}")
-    found = listing_rows(parse_html(page.encode(), "utf-8"), "http://127.0.0.1:8123/press-releases",
-                         OsceSpider.release_path)
+    found = listing_of(hostile + rows)
     assert [row.url for row in found] == [f"http://127.0.0.1:8123{r.path}" for r in good]
