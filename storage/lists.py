@@ -44,9 +44,10 @@ not fetched, section not found) or it is empty: status ``unhealthy``. It is
 *suspicious* when its size is far from the last snapshot's (outside 80%-125%, with at
 least ``max_changes`` entries of slack) or has more than ``max_changes`` change rows
 of one kind (added, removed, renamed or note_changed: the chairpersonship moving, a
-rename and a new State in one crawl are recorded at once): it is kept in ``list_pending`` with the reason (status ``pending``) and
-recorded only when the next observation is the same content (a real change persists;
-a broken page rarely repeats itself exactly). An observation equal to the last
+rename and a new State in one crawl are recorded at once): it is kept in
+``list_pending`` with the reason (status ``pending``) and recorded only when the next
+observation is the same content (a real change persists; a broken page rarely repeats
+itself exactly). An observation equal to the last
 snapshot clears the pending one. Both ``unhealthy`` and ``pending`` carry a
 ``problem`` for the crawl's health report and write no change row.
 """
