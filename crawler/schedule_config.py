@@ -50,7 +50,7 @@ class JobConfig:
     spider: str
     every: float | None = None  # seconds, or
     cron: str | None = None  # a crontab line, e.g. "*/15 * * * *"
-    jitter: float | None = None  # None: a tenth of the interval, at most 60 s; cron: 0
+    jitter: float | None = None  # None: a tenth of the interval, at most 60 s; cron: 0; never over a quarter
     timeout: float = 3600.0
     args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
@@ -62,8 +62,10 @@ class JobConfig:
 
     @property
     def jitter_s(self) -> float:
+        """Seconds of random delay per fire, at most a quarter of the interval (``--every
+        osce=1m`` with the shipped ``jitter = "1m"`` would otherwise double the interval)."""
         if self.jitter is not None:
-            return self.jitter
+            return min(self.jitter, self.every / 4) if self.every else self.jitter
         return min(60.0, self.every / 10) if self.every else 0.0
 
 

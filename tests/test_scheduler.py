@@ -48,6 +48,12 @@ def test_default_jobs():
     assert config.notify.urls == ()
 
 
+def test_jitter_is_never_more_than_a_quarter_of_the_interval():
+    assert JobConfig("osce", "osce", every=60, jitter=60).jitter_s == 15
+    assert JobConfig("osce", "osce", every=1800, jitter=60).jitter_s == 60
+    assert JobConfig("osce", "osce", cron="*/5 * * * *", jitter=30).jitter_s == 30
+
+
 def test_shipped_example_config_matches_the_defaults():
     shipped, defaults = load_config(ROOT / "releasewatch.toml"), parse_config({})
     assert [(j.name, j.every, j.jitter_s, j.timeout) for j in shipped.jobs] == \
