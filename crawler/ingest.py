@@ -85,8 +85,8 @@ class Ingester:
         ingestlog.forget_ingested_before(self.db, utcnow())
         # Scored with the latest run seeded: none of the runs in flight stops at them
         # (a killed ingester may have committed some of their releases unpublished).
-        latest = handoff.text(self.client.get(handoff.RUN_SEQUENCE_KEY) or b"0")
-        self.publish((url, f"run-{latest}") for url in known_urls(self.db))
+        latest = int(self.client.get(handoff.RUN_SEQUENCE_KEY) or 0)
+        self.publish((url, latest) for url in known_urls(self.db))
 
     def step(self, block: float = 1.0) -> int:
         """Take and commit one batch (waiting up to ``block`` seconds); its size."""
@@ -164,12 +164,12 @@ class Ingester:
             self.stats.bad += len(bad)
             logger.error("%d unreadable message(s) moved to %s", len(bad), self.bad_key)
 
-    def publish(self, urls: Iterable[tuple[str, str | None]]) -> None:
+    def publish(self, urls: Iterable[tuple[str, int]]) -> None:
         """Tell the workers' stop-at-known which release URLs are stored, and by which run
-        (``(url, run)``); a URL keeps the first run published for it."""
+        number (``(url, number)``); a URL keeps the first number published for it."""
         scores: dict[str, int] = {}
-        for url, run in urls:
-            scores.setdefault(url, handoff.run_number(run) or 0)
+        for url, number in urls:
+            scores.setdefault(url, number)
         entries = list(scores.items())
         for start in range(0, len(entries), PUBLISH_CHUNK):
             self.client.zadd(handoff.KNOWN_URLS_KEY, dict(entries[start:start + PUBLISH_CHUNK]), nx=True)
@@ -189,7 +189,7 @@ class Ingester:
             self.problem(msg, item.get("url") or "?", str(exc))
             return
         self.stats.releases[result.status] += 1
-        published.append((canonical_url(item["url"]), msg.get("run")))
+        published.append((canonical_url(item["url"]), handoff.run_number(msg.get("run")) or 0))
         if run:
             ingestlog.count_item(self.db, run[0], result.counts_as)
 

@@ -31,6 +31,7 @@ from spiders.extract import (
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
 LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of work", "Field of work")
+LABEL_LINE = label_pattern(LABELS)
 # name in list_snapshots -> (menu heading, entries that are navigation, not members)
 MENU_LISTS = {
     "participating_states": ("Participating States", (
@@ -62,8 +63,7 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     meta, end = read_labels(page.blocks, LABELS, stop=starts_body)
     body = page.blocks[end:]
     # Some layouts put the metadata after the text: the first label block ends the body.
-    labelled = label_pattern(LABELS)
-    after = next((i for i, b in enumerate(body) if len(b.text) < 120 and labelled.match(b.text)), None)
+    after = next((i for i, b in enumerate(body) if len(b.text) < 120 and LABEL_LINE.match(b.text)), None)
     if after is not None:
         for label, values in read_labels(body[after:], LABELS)[0].items():
             meta[label] = meta.get(label) or values
