@@ -52,7 +52,7 @@ bench-smoke: setup
 
 ## README pictures: the dashboard and a release diff, from the demo database (headless Chromium).
 screenshots: setup
-	$(BIN)/python -m crawler.screenshots docs/screenshots
+	$(BIN)/python -m crawler.web.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .scrapy

@@ -66,35 +66,35 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass downloader middlewares from high to low priority: these two see a
     # response before the stock RetryMiddleware (550) and RedirectMiddleware (600) act.
-    "crawler.middlewares.RetryAfterMiddleware": 560,
-    "crawler.middlewares.RedirectGuardMiddleware": 610,
+    "crawler.crawl.middlewares.RetryAfterMiddleware": 560,
+    "crawler.crawl.middlewares.RedirectGuardMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.StopAtKnownMiddleware": 950,
+    "crawler.crawl.middlewares.StopAtKnownMiddleware": 950,
 }
 
 # --- conditional GET: Scrapy's HTTP cache, always revalidated --------------------
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "crawler.httpcache.RevalidatePolicy"
-HTTPCACHE_STORAGE = "crawler.httpcache.DatabaseSideCacheStorage"
+HTTPCACHE_POLICY = "crawler.crawl.httpcache.RevalidatePolicy"
+HTTPCACHE_STORAGE = "crawler.crawl.httpcache.DatabaseSideCacheStorage"
 HTTPCACHE_GZIP = True
 
 # --- storage and health -----------------------------------------------------------
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidationPipeline": 100,
-    "crawler.pipelines.StoragePipeline": 800,
+    "crawler.crawl.pipelines.ValidationPipeline": 100,
+    "crawler.crawl.pipelines.StoragePipeline": 800,
 }
 EXTENSIONS = {
-    "crawler.health.CrawlHealth": 500,
-    "crawler.progress.ProgressReporter": 510,
+    "crawler.crawl.health.CrawlHealth": 500,
+    "crawler.crawl.progress.ProgressReporter": 510,
 }
 SPIDER_CONTRACTS = {
-    "crawler.contracts.FixtureContract": 5,
+    "crawler.crawl.contracts.FixtureContract": 5,
 }
 
-# --- distributed mode (crawler/distributed.py): off unless REDIS_URL is set ---------
+# --- distributed mode (crawler/distributed/addon.py): off unless REDIS_URL is set ---------
 REDIS_URL = _env("REDIS_URL", "")
-ADDONS = {"crawler.distributed.DistributedAddon": 0}
+ADDONS = {"crawler.distributed.addon.DistributedAddon": 0}
 
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

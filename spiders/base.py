@@ -1,6 +1,6 @@
 """What every releasewatch spider shares: base URL from settings, allowed domains that
 follow it, ``-a full=1``, requests that report their failures to crawl health, and
-listing pagination with stop-at-known (``crawler.middlewares.StopAtKnownMiddleware``)."""
+listing pagination with stop-at-known (``crawler.crawl.middlewares.StopAtKnownMiddleware``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.health import report_problem
+from crawler.crawl.health import report_problem
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
 
 TRUE = {"1", "true", "yes", "on"}
@@ -100,7 +100,7 @@ class ReleaseSpider(scrapy.Spider):
         self.problem(url, f"could not fetch: {failure_reason(failure)}", entry=request.meta.get("entry", False))
 
     def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
-        """Report a page that did not give what it should (see ``crawler.health``)."""
+        """Report a page that did not give what it should (see ``crawler.crawl.health``)."""
         report_problem(self.crawler, url, reason, entry=entry)
 
     # --- listings ---------------------------------------------------------------

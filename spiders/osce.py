@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     Block,

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     blocks_after,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_page
 from spiders.feeds import feed_entries

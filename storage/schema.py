@@ -104,7 +104,7 @@ TABLES: dict[str, dict] = {
         "not_null": {"spider", "started_at"},
         "indexes": [["spider", "started_at"], ["status"]],
     },
-    # The scheduler daemon's jobs and their next run times (crawler/scheduler.py), so
+    # The scheduler daemon's jobs and their next run times (crawler/scheduler/daemon.py), so
     # ``releasewatch status`` can answer without asking the daemon.
     "schedule_jobs": {
         "columns": {"job": str, "spider": str, "schedule": str, "next_run": str,

@@ -13,7 +13,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from crawler import settings as project_settings
-from crawler.cli import main
+from crawler.cli.main import main
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -87,7 +87,7 @@ def test_conditional_get_works_without_scrapy_cfg(tmp_path, monkeypatch):
     """Under Scrapyd a crawl has its settings module but no scrapy.cfg nearby."""
     from scrapy.settings import Settings
 
-    from crawler.httpcache import DatabaseSideCacheStorage
+    from crawler.crawl.httpcache import DatabaseSideCacheStorage
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "crawler.settings")

@@ -8,7 +8,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ListSnapshotItem
+from crawler.crawl.items import ListSnapshotItem
 from crawler.localsite import osce
 from spiders.extract import menu_section, parse_html
 from spiders.osce import MENU_LISTS, OsceSpider

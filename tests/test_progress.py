@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from crawler.crawl.progress import ProgressView, read_new_lines, snapshot
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
-from crawler.progress import ProgressView, read_new_lines, snapshot
 from tests.conftest import FAST, ROOT
 
 
@@ -55,7 +55,7 @@ def test_releasewatch_crawl_full_shows_progress_with_expected_pages(tmp_path):
     with LocalSite(osce.build_site(osce.generated_releases(30), per_page=10)) as site:
         settings = [x for k, v in {**FAST, "OSCE_BASE_URL": site.url}.items() for x in ("-s", f"{k}={v}")]
         proc = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
+            [sys.executable, "-m", "crawler.cli.main", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("osce: pages")]

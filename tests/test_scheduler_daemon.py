@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from storage import open_db
@@ -55,7 +55,7 @@ def write_config(tmp_path: Path, jobs: dict[str, dict], *, notify: dict | None =
 
 
 def releasewatch(*args: str, cwd: Path, timeout: float = WAIT_S) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from crawler.cli.main import main; main()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -67,7 +67,7 @@ class Daemon:
         self.log_path = tmp_path / f"{name}.log"
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from crawler.cli import main; main()", "schedule", "--config", str(config), *args],
+                [sys.executable, "-c", "from crawler.cli.main import main; main()", "schedule", "--config", str(config), *args],
                 cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:

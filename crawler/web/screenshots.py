@@ -1,7 +1,7 @@
 """Screenshots of the dashboard and of a release diff, for the README (``make screenshots``).
 
-``python -m crawler.screenshots [OUT_DIR]`` builds the offline demo database
-(``crawler.demo.run_demo``) in a temporary directory, serves it with ``releasewatch serve``
+``python -m crawler.web.screenshots [OUT_DIR]`` builds the offline demo database
+(``crawler.localsite.demo.run_demo``) in a temporary directory, serves it with ``releasewatch serve``
 on a free local port and photographs ``/-/dashboards/releasewatch`` and the diff page of
 the most recently edited release with headless Chromium (Playwright driving the system
 ``/usr/bin/chromium``; no browser download). Nothing leaves 127.0.0.1.
@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.serve import database_name
+from crawler.web.serve import database_name
 from storage import open_db
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "docs" / "screenshots"
 DASHBOARD = "-/dashboards/releasewatch"
 CHART = ".dashboard-card-chart"
@@ -88,7 +88,7 @@ def running(command: list[str], url: str, log: Path, timeout: float = 120) -> It
 def serving(db_path: Path, port: int, log: Path, timeout: float = 120) -> Iterator[str]:
     """``releasewatch serve`` on ``db_path`` until the block ends; yields its base URL."""
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db_path), "--port", str(port)]
+    command = [sys.executable, "-m", "crawler.cli.main", "serve", "--db", str(db_path), "--port", str(port)]
     with running(command, url, log, timeout):
         yield url
 
@@ -143,7 +143,7 @@ def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000) -> S
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.demo import run_demo
+    from crawler.localsite.demo import run_demo
 
     out_dir = Path((argv or sys.argv[1:] or [OUT_DIR])[0])
     with tempfile.TemporaryDirectory(prefix="releasewatch-screenshots-") as tmp:

@@ -1,6 +1,6 @@
 """``releasewatch changes``: the history of the tracked lists as a readable timeline.
 
-Registers itself on the ``releasewatch`` group (``crawler/cli.py`` imports this module
+Registers itself on the ``releasewatch`` group (``crawler/cli/main.py`` imports this module
 last), so it works whichever of the two modules is imported first.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 import click
 
-from crawler.cli import db_option, main
+from crawler.cli.main import db_option, main
 from storage import open_db
 from storage.lists import list_changes
 

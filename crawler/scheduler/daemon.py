@@ -41,9 +41,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.notify import Notifier
 from crawler.runner import CrawlOutcome, run_crawl
-from crawler.schedule_config import JobConfig, ScheduleConfig, cron_trigger
+from crawler.scheduler.config import JobConfig, ScheduleConfig, cron_trigger
+from crawler.scheduler.notify import Notifier
 from storage import open_db, utcnow
 from storage.runs import live_run, mark_abandoned_runs
 from storage.schedule import job_trigger, last_run, run_news, save_jobs, set_next_runs
@@ -229,7 +229,7 @@ class Scheduler:
     def _seed(self, job: JobConfig, redis_url: str) -> CrawlOutcome:
         """Distributed mode: seed the run into Redis for the workers; the ingester
         (``releasewatch ingest``) writes its ``crawl_runs`` row from every worker's counts."""
-        from crawler.handoff import seed_run
+        from crawler.distributed.handoff import seed_run
 
         try:
             run = seed_run(redis_url, job.spider, args=job.args, trigger=job_trigger(job.name))

@@ -33,7 +33,7 @@ ENTRY_PROBLEM = "releasewatch/entry_problem"
 STOPPED = "releasewatch/stopped"
 MAX_PROBLEMS_KEPT = 500
 #: Signal sent by ``report_problem`` (``url``, ``reason``, ``entry``): the distributed
-#: worker (``crawler.distributed``) files each problem under its run.
+#: worker (``crawler.distributed.addon``) files each problem under its run.
 problem_reported = object()
 
 

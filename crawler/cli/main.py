@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from crawler.cli_args import parse_pairs
+from crawler.cli.args import parse_pairs
 from crawler.runner import run_crawl
 
 DEFAULT_DB = "releasewatch.db"
@@ -48,7 +48,7 @@ def crawl(spider, db_path, full, arguments, settings, timeout, as_json) -> None:
     args = parse_pairs(arguments, "-a")
     if full:
         args["full"] = "1"
-    from crawler.progress import ProgressView
+    from crawler.crawl.progress import ProgressView
 
     view = ProgressView(spider)
     with view:
@@ -75,25 +75,25 @@ def demo(db_path, serve, port) -> None:
     Two rounds: the sites as captured, then with an edited release and a changed
     OSCE menu, so the database holds versions and list changes to look at.
     """
-    from crawler.demo import DemoDatabaseInUse, run_demo
+    from crawler.localsite.demo import DemoDatabaseInUse, run_demo
 
     try:
         run_demo(db_path, echo=click.echo)
     except DemoDatabaseInUse as error:
         raise click.ClickException(str(error)) from error
     if serve:
-        from crawler.serve import serve as serve_db
+        from crawler.web.serve import serve as serve_db
 
         serve_db(db_path, port=port, echo=click.echo)
 
-import crawler.changes_cli  # noqa: E402, F401  (registers `releasewatch changes` on main)
-from crawler.schedule_cli import schedule_command, status_command  # noqa: E402
-from crawler.serve import serve_command  # noqa: E402
+import crawler.cli.changes  # noqa: E402, F401  (registers `releasewatch changes` on main)
+from crawler.cli.schedule import schedule_command, status_command  # noqa: E402
+from crawler.web.serve import serve_command  # noqa: E402
 
 main.add_command(schedule_command)
 main.add_command(status_command)
 main.add_command(serve_command)
-__import__("crawler.ingest").ingest.register(main)  # issue 10: `releasewatch ingest` and `releasewatch seed`
+__import__("crawler.distributed.ingest").distributed.ingest.register(main)  # issue 10: `releasewatch ingest` and `releasewatch seed`
 
 if __name__ == "__main__":
     main()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import click
 import redis
 
-from crawler import handoff
+from crawler.distributed import handoff
 from storage import ingestlog, known_urls, open_db, store_release
 from storage.lists import record_list_snapshot
 from storage.normalize import canonical_url
@@ -204,7 +204,7 @@ class Ingester:
             self.problem(msg, item.get("url") or item["list"], result.problem)
 
     def on_run_finished(self, msg: dict, published: list, finished: list) -> None:
-        from crawler.health import ENTRY_FAILED, PROBLEMS, run_status  # pure functions
+        from crawler.crawl.health import ENTRY_FAILED, PROBLEMS, run_status  # pure functions
 
         run_key = msg["run"]
         run = ingestlog.distributed_run(self.db, run_key)
@@ -293,8 +293,8 @@ def seed_command(spider, redis_url, full, arguments, trigger) -> None:
     Example:
         releasewatch seed osce --redis redis://localhost:6379/0
     """
-    from crawler.cli import SPIDERS
-    from crawler.cli_args import parse_pairs
+    from crawler.cli.args import parse_pairs
+    from crawler.cli.main import SPIDERS
 
     if spider not in SPIDERS:
         raise click.BadParameter(f"{spider!r} is not one of {', '.join(SPIDERS)}", param_hint="SPIDER")

@@ -1,7 +1,7 @@
 """The Redis side of distributed crawling: key layout, seeding and acknowledged handoff.
 
 Plain Python and redis-py, no Scrapy: the ingester, the CLI and the scheduler daemon
-(which never imports Scrapy) use it. The Scrapy components are in ``crawler.distributed``.
+(which never imports Scrapy) use it. The Scrapy components are in ``crawler.distributed.addon``.
 
 Every piece of work moves between Redis lists with ``LMOVE``/``BLMOVE`` into a
 *leased* list and is removed (``LREM``) only once its effect is durable, so a process

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from crawler.changes_cli import timeline_lines
+from crawler.cli.changes import timeline_lines
 from crawler.localsite import mirror, osce, un_news, un_press
 from crawler.localsite.server import LocalSite
 from crawler.runner import CrawlOutcome, run_crawl

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import click
 
-from crawler.cli_args import parse_pairs
-from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
+from crawler.cli.args import parse_pairs
+from crawler.scheduler.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 from storage import open_db
 from storage.schedule import jobs_status
 
@@ -22,7 +22,7 @@ EXIT_ALREADY_RUNNING = 3
 def _local_sites(stack: ExitStack, config):
     """Serve the bundled local copies of the sites and point the jobs at them; jobs
     whose site has no local copy are left out."""
-    from crawler.demo import LOCAL_SETTINGS, LOCAL_SITES, local_site
+    from crawler.localsite.demo import LOCAL_SETTINGS, LOCAL_SITES, local_site
 
     jobs = []
     for job in config.jobs:
@@ -66,8 +66,8 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         releasewatch schedule --local-site --every osce=1m --db demo.db
         releasewatch schedule --once          # for cron: every job once, then exit
     """
-    from crawler.notify import Notifier
-    from crawler.scheduler import AlreadyRunning, DaemonLock, Scheduler, configure_logging
+    from crawler.scheduler.daemon import AlreadyRunning, DaemonLock, Scheduler, configure_logging
+    from crawler.scheduler.notify import Notifier
 
     try:
         config = with_overrides(
@@ -128,7 +128,7 @@ def status_command(db_path, as_json) -> None:
         releasewatch status
         releasewatch status --json | jq '.jobs[] | select(.last_run.status != "ok")'
     """
-    from crawler.scheduler import lock_holder
+    from crawler.scheduler.daemon import lock_holder
 
     if db_path is None:
         try:

@@ -19,7 +19,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from crawler.datasette.plugins.word_diff import diff_chunks
+from crawler.web.datasette.plugins.word_diff import diff_chunks
 
 MARKS = {"equal": Markup("{}"), "delete": Markup("<del>{}</del>"), "insert": Markup("<ins>{}</ins>")}
 

@@ -2,7 +2,7 @@
 
 The file is opened read-write, never immutable (``-i`` would hide rows that crawls add);
 WAL lets crawls write while Datasette reads. The configuration is data shipped in
-``crawler/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
+``crawler/web/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
 canned queries, Atom feeds and the dashboard), ``plugins/`` (the ``word_diff`` and
 ``html_escape`` SQL functions, the release diff page) and
 ``templates/`` (a release's row page shows it as a document).

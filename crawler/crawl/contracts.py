@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.contracts import Contract
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "files"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "files"
 
 
 class FixtureContract(Contract):

@@ -12,11 +12,11 @@ Off unless the ``REDIS_URL`` setting (or environment variable) is set; then
   ``releasewatch ingest`` (the one writer), stop-at-known reads the known URLs the
   ingester publishes in Redis, and run health goes to per-run counters in Redis that
   the ingester turns into the ``crawl_runs`` row (:class:`DistributedWorker`);
-- start requests come from seeds (``releasewatch seed osce``, ``crawler.handoff.seed_run``),
+- start requests come from seeds (``releasewatch seed osce``, ``crawler.distributed.handoff.seed_run``),
   not from each worker's start, so N workers start one crawl, not N;
 - back-pressure (:class:`BackPressure`): workers pause while the ingester is behind.
 
-The Redis key layout and the seeding are in ``crawler.handoff`` (no Scrapy).
+The Redis key layout and the seeding are in ``crawler.distributed.handoff`` (no Scrapy).
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler import handoff
-from crawler.handoff import SpiderKeys
-from crawler.health import problem_reported, report_problem
-from crawler.items import ListSnapshotItem
-from crawler.middlewares import StopAtKnownMiddleware
+from crawler.crawl.health import problem_reported, report_problem
+from crawler.crawl.items import ListSnapshotItem
+from crawler.crawl.middlewares import StopAtKnownMiddleware
+from crawler.distributed import handoff
+from crawler.distributed.handoff import SpiderKeys
 from spiders.base import truthy
 from storage import utcnow
 
@@ -81,10 +81,10 @@ class DistributedAddon:
     """Switch a crawler to distributed mode when ``REDIS_URL`` is set; else do nothing."""
 
     SWAPS = {
-        "ITEM_PIPELINES": ("crawler.pipelines.StoragePipeline", "crawler.distributed.HandoffPipeline"),
-        "EXTENSIONS": ("crawler.health.CrawlHealth", "crawler.distributed.DistributedWorker"),
-        "SPIDER_MIDDLEWARES": ("crawler.middlewares.StopAtKnownMiddleware",
-                               "crawler.distributed.DistributedStopAtKnownMiddleware"),
+        "ITEM_PIPELINES": ("crawler.crawl.pipelines.StoragePipeline", "crawler.distributed.addon.HandoffPipeline"),
+        "EXTENSIONS": ("crawler.crawl.health.CrawlHealth", "crawler.distributed.addon.DistributedWorker"),
+        "SPIDER_MIDDLEWARES": ("crawler.crawl.middlewares.StopAtKnownMiddleware",
+                               "crawler.distributed.addon.DistributedStopAtKnownMiddleware"),
     }
 
     def update_settings(self, settings: Settings) -> None:
@@ -97,9 +97,9 @@ class DistributedAddon:
                            "start distributed runs with `releasewatch seed`")
             return
         for name, value in {
-            "SCHEDULER": "crawler.distributed.LeasedScheduler",
-            "SCHEDULER_QUEUE_CLASS": "crawler.distributed.LeasedQueue",
-            "DUPEFILTER_CLASS": "crawler.distributed.RunDupeFilter",
+            "SCHEDULER": "crawler.distributed.addon.LeasedScheduler",
+            "SCHEDULER_QUEUE_CLASS": "crawler.distributed.addon.LeasedQueue",
+            "DUPEFILTER_CLASS": "crawler.distributed.addon.RunDupeFilter",
             "SCHEDULER_PERSIST": True,  # one worker closing must not flush the shared queue
         }.items():
             settings.set(name, value, priority="addon")
@@ -111,8 +111,8 @@ class DistributedAddon:
             order = components.get(old) or 500
             components.set(old, None, priority="project")
             components.set(new, order, priority="project")
-        settings["SPIDER_MIDDLEWARES"].set("crawler.distributed.RunTagMiddleware", 10, priority="project")
-        settings["EXTENSIONS"].set("crawler.distributed.BackPressure", 510, priority="project")
+        settings["SPIDER_MIDDLEWARES"].set("crawler.distributed.addon.RunTagMiddleware", 10, priority="project")
+        settings["EXTENSIONS"].set("crawler.distributed.addon.BackPressure", 510, priority="project")
 
 
 # --- scheduler: leased queue and per-run dupefilter ---------------------------------
@@ -123,7 +123,7 @@ class LeasedQueue(Base):
     ``pop`` moves the request into this worker's leased list (``LMOVE``, atomic);
     :meth:`checkpoint` acknowledges it once the engine is done with it (its callback's
     requests are queued and its items pushed), counting its run down. A killed worker's
-    leases go back to the queue (``crawler.handoff.requeue_orphans``).
+    leases go back to the queue (``crawler.distributed.handoff.requeue_orphans``).
     """
 
     def __init__(self, server, spider: Spider, key: str, serializer=None):

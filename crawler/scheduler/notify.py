@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from crawler.schedule_config import NOTIFY_EVENTS, ConfigError
+from crawler.scheduler.config import NOTIFY_EVENTS, ConfigError
 from storage.schedule import RunNews
 
 logger = logging.getLogger("releasewatch.notify")
