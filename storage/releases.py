@@ -17,8 +17,9 @@ import sqlite_utils
 from storage import neardup
 from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
+from storage.sources import primary_sources
 
-PRIMARY_SOURCES = ("osce", "un_news", "un_press")
+PRIMARY_SOURCES = primary_sources()  # storage/sources.py
 LIST_FIELDS = ("fields_of_work", "issuers", "topics")
 META_FIELDS = ("published", "place", "symbol", "document_type", "lead", *LIST_FIELDS)
 

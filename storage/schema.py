@@ -11,11 +11,11 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from storage.normalize import utcnow  # noqa: F401  (the schema's time format; storage.utcnow)
 from storage.search import ensure_search
 
 BUSY_TIMEOUT_MS = 30_000
@@ -144,9 +144,7 @@ class Database(sqlite_utils.Database):
             raise
 
 
-def utcnow() -> str:
-    """Now as ISO 8601 UTC text, second precision (the schema's time format)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+DEFAULT_DB = "releasewatch.db"  # when neither --db nor RELEASEWATCH_DB names one
 
 
 def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Database:
