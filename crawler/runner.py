@@ -72,7 +72,7 @@ def run_crawl(
     closes and records the run) and killed if it has not within ``close_timeout`` more
     (as is a crawl past its ``timeout``, with SIGTERM).
     ``on_start(run_id, pid)`` is called once the crawl process runs. ``progress`` is called with the
-    crawl's counters (``crawler.crawl.progress.COUNTERS``) about once a second.
+    crawl's counters (``crawler.progress.COUNTERS``) about once a second.
     """
     db = str(Path(db).resolve())
     try:
@@ -108,7 +108,7 @@ def run_crawl(
 
 
 def _progress_poller(path: str, progress: Callable[[dict], None]) -> Callable[[], None]:
-    from crawler.crawl.progress import read_new_lines
+    from crawler.progress import read_new_lines
 
     offset = 0
 

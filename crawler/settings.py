@@ -7,6 +7,8 @@ same name.
 
 import os
 
+from storage import schema
+
 __version__ = "0.1.0"
 
 
@@ -19,7 +21,7 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 # --- releasewatch settings (SITES.md) -------------------------------------------
-RELEASEWATCH_DB = _env("RELEASEWATCH_DB", "releasewatch.db")
+RELEASEWATCH_DB = _env("RELEASEWATCH_DB", schema.DEFAULT_DB)
 OSCE_BASE_URL = _env("OSCE_BASE_URL", "https://www.osce.org")
 UN_NEWS_BASE_URL = _env("UN_NEWS_BASE_URL", "https://news.un.org")
 UN_NEWS_FEEDS = _env("UN_NEWS_FEEDS", "/feed/subscribe/en/news/all/rss.xml")

@@ -327,21 +327,21 @@ def test_ingester_killed_mid_batch_loses_nothing(redis_url, db_path, monkeypatch
     ingester.start()
     calls = []
 
-    def dies_on_the_second(db, item, **kw):
+    def dies_on_the_second(db, kind, item, **kw):
         calls.append(item)
         if len(calls) == 2:
             raise SystemExit
-        return original(db, item, **kw)
+        return original(db, kind, item, **kw)
 
     import crawler.distributed.ingest as ingest_module
 
-    original = ingest_module.store_release
-    monkeypatch.setattr(ingest_module, "store_release", dies_on_the_second)
+    original = ingest_module.store_item
+    monkeypatch.setattr(ingest_module, "store_item", dies_on_the_second)
     with pytest.raises(SystemExit):
         ingester.step()
     ingester.close()
     assert count(db_path, "releases") == 0  # the whole batch rolled back
-    monkeypatch.setattr(ingest_module, "store_release", original)
+    monkeypatch.setattr(ingest_module, "store_item", original)
     again = Ingester(str(db_path), redis_url)
     stats = again.run(exit_when_idle=0.5)
     again.close()
@@ -633,3 +633,32 @@ def test_scheduler_with_redis_down_records_a_failed_seed(tmp_path, monkeypatch):
     config = replace(parse_config({}), db=str(tmp_path / "rw.db"))
     outcome = Scheduler(config).run_job(config.job("osce"))
     assert outcome.status == "failed" and "could not seed into Redis" in outcome.reason
+
+
+def queue_list_run(client: redis.Redis, states: list[str]) -> str:
+    """A finished run whose worker pushed one snapshot of the participating states."""
+    run = handoff.seed_run(client, "osce")
+    client.delete("osce:start_urls")
+    client.hset(handoff.run_key(run), mapping={"pending": 0, "pages": 1})
+    client.lpush(handoff.ITEMS_KEY, handoff.message(
+        "list", run=run, spider="osce", item={"list": "participating_states", "url": "http://x/",
+                                              "items": [{"name": name, "note": None} for name in states]}))
+    client.lpush(handoff.ITEMS_KEY, handoff.run_finished_message(run, "osce"))
+    return run
+
+
+@pytest.mark.redis
+@needs_redis
+@pytest.mark.parametrize(("max_changes", "recorded"), [(None, 0), ("10", 5)])
+def test_the_ingester_honours_list_max_changes_like_a_crawl(redis_url, db_path, max_changes, recorded):
+    """Five states appear at once: more than the default 3, so the change waits for the
+    next crawl to confirm it, unless RELEASEWATCH_LIST_MAX_CHANGES allows 10."""
+    client = redis.Redis.from_url(redis_url)
+    queue_list_run(client, ["Albania", "Andorra"])
+    queue_list_run(client, ["Albania", "Andorra", "Armenia", "Austria", "Azerbaijan", "Belarus", "Belgium"])
+    env = {k: v for k, v in os.environ.items() if k != "RELEASEWATCH_LIST_MAX_CHANGES"}
+    if max_changes:
+        env["RELEASEWATCH_LIST_MAX_CHANGES"] = max_changes
+    subprocess.run([sys.executable, "-m", "crawler.cli", "ingest", "--redis", redis_url, "--db", str(db_path),
+                    "--exit-when-idle", "0.5"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+    assert count(db_path, "list_changes") == recorded

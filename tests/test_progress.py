@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from crawler.crawl.progress import ProgressView, read_new_lines, snapshot
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
+from crawler.progress import ProgressView, read_new_lines, snapshot
 from tests.conftest import FAST, ROOT
 
 

@@ -1,8 +1,4 @@
-"""``releasewatch changes``: the history of the tracked lists as a readable timeline.
-
-Registers itself on the ``releasewatch`` group (``crawler/cli/main.py`` imports this module
-last), so it works whichever of the two modules is imported first.
-"""
+"""``releasewatch changes``: the history of the tracked lists as a readable timeline."""
 
 from __future__ import annotations
 
@@ -12,28 +8,11 @@ from datetime import datetime
 
 import click
 
-from crawler.cli.main import db_option, main
+from crawler.cli.args import db_option
+from crawler.timeline import describe, timeline_lines
 from storage import open_db
 from storage.lists import list_changes
-
-NONE = "\u2014"  # shown for "no note"
-ARROW = "\u2192"
-
-
-def describe(row: dict) -> str:
-    """What happened to the entry, in words: ``Switzerland: — → OSCE Chairpersonship 2026``."""
-    change, item = row["change"], row["item"]
-    if change == "renamed":
-        return f"{row['before']} {ARROW} {row['after']}"
-    if change == "note_changed":
-        return f"{item}: {row['before'] or NONE} {ARROW} {row['after'] or NONE}"
-    note = row["after"] if change == "added" else row["before"]
-    return f"{item} \u2013 {note}" if note else item
-
-
-def timeline_lines(rows: list[dict]) -> list[str]:
-    """One plain line per change: date, list, change, what happened."""
-    return [f"{r['detected_at'][:10]}  {r['list']}  {r['change']}  {describe(r)}" for r in rows]
+from storage.normalize import TIMESTAMP_FORMAT, timestamp
 
 
 def stdout_is_terminal() -> bool:
@@ -42,12 +21,12 @@ def stdout_is_terminal() -> bool:
 
 
 def _since(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return timestamp(value) if value else None
 
 
 @click.command("changes")
 @db_option
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", TIMESTAMP_FORMAT]),
               help="Only changes detected at or after this date/time (UTC).")
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="Only this list (repeatable), e.g. participating_states.")
@@ -96,5 +75,3 @@ def _print_table(rows: list[dict]) -> None:
                       Text(describe(row)))
     Console().print(table)
 
-
-main.add_command(changes_command)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from crawler.cli.args import parse_pairs
+from crawler.cli.args import database, db_option, parse_pairs
 from crawler.scheduler.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 from storage import open_db
 from storage.schedule import jobs_status
@@ -42,8 +42,7 @@ def _local_sites(stack: ExitStack, config):
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
               default=lambda: os.environ.get("RELEASEWATCH_CONFIG"),
               help=f"TOML configuration (env RELEASEWATCH_CONFIG; default ./{DEFAULT_CONFIG} if present).")
-@click.option("--db", "db_path", default=None,
-              help="SQLite database (overrides the configuration; env RELEASEWATCH_DB).")
+@db_option(configured=True)
 @click.option("--every", multiple=True, metavar="JOB=DURATION", help="Run JOB at this interval, e.g. osce=10m.")
 @click.option("--cron", multiple=True, metavar='JOB="CRONTAB"', help='Run JOB on a crontab line, e.g. un_news="*/5 * * * *".')
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every job.")
@@ -117,8 +116,7 @@ def _status_rows(jobs: list[dict], running: bool) -> list[tuple[str, ...]]:
 
 
 @click.command("status")
-@click.option("--db", "db_path", default=None,
-              help="SQLite database (default: env RELEASEWATCH_DB, else the configuration's).")
+@db_option(configured=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status_command(db_path, as_json) -> None:
     """Each scheduled job: its last run, result, and next run time.
@@ -132,7 +130,7 @@ def status_command(db_path, as_json) -> None:
 
     if db_path is None:
         try:
-            db_path = os.environ.get("RELEASEWATCH_DB") or load_config(os.environ.get("RELEASEWATCH_CONFIG")).db
+            db_path = database(load_config(os.environ.get("RELEASEWATCH_CONFIG")).db)
         except ConfigError as exc:
             raise click.UsageError(f"{exc} (or give --db)") from None
     try:

@@ -11,8 +11,8 @@ from scrapy.exceptions import DropItem
 from scrapy.spiders import Spider
 from twisted.internet.task import LoopingCall
 
-from crawler.crawl.health import report_problem, stop_crawl
 from crawler.crawl.items import ListSnapshotItem, ReleaseItem
+from crawler.crawl.problems import report_problem, stop_crawl
 from storage import neardup, open_db, store_release
 from storage.lists import MAX_CHANGES, record_list_snapshot
 
@@ -53,7 +53,7 @@ class StoragePipeline:
     ``RELEASEWATCH_BATCH_SIZE=1`` commits every item on its own.
 
     A write the database refuses (disk full, read-only, locked beyond the busy timeout)
-    stops the crawl as failed (``crawler.crawl.health.stop_crawl``); the open batch is rolled back.
+    stops the crawl as failed (``crawler.crawl.problems.stop_crawl``); the open batch is rolled back.
     """
 
     def __init__(self, crawler: Crawler):

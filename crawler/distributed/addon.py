@@ -43,12 +43,12 @@ from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler.crawl.health import problem_reported, report_problem
 from crawler.crawl.items import ListSnapshotItem
 from crawler.crawl.middlewares import StopAtKnownMiddleware
+from crawler.crawl.problems import problem_reported, report_problem
+from crawler.crawl.spider_args import truthy
 from crawler.distributed import handoff
 from crawler.distributed.handoff import SpiderKeys
-from spiders.base import truthy
 from storage import utcnow
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
-"""``releasewatch ingest``: the one writer of distributed mode; ``releasewatch seed``.
+"""The ingester: the one writer of distributed mode (``releasewatch ingest``).
 
 Workers (``scrapy crawl <spider>`` with ``REDIS_URL``) push items and run events to a
 Redis list; the ingester drains it into SQLite with the same code as a single-process
-crawl (``storage.store_release``, ``storage.lists.record_list_snapshot``,
-``storage.runs``). The handoff is acknowledged: a batch is moved (``BLMOVE``) to a
+crawl (``storage.write.store_item``; runs are judged and closed by ``crawler.verdict``
+and ``storage.runs``, as a crawl's own are). The handoff is acknowledged: a batch is moved (``BLMOVE``) to a
 processing list, written in one transaction together with the ids of its messages
 (``storage/ingestlog.py``), and only then removed from Redis. An ingester killed at any
 point replays the processing list at its next start and skips what it had committed:
@@ -12,7 +12,8 @@ nothing is lost, nothing is counted twice.
 After each commit it publishes the stored release URLs to Redis, where the workers'
 stop-at-known reads them (workers never open the database).
 
-No Scrapy here (the scheduler daemon imports ``seed_run`` through this CLI).
+No Scrapy here (import contracts in pyproject.toml). The commands are in
+``crawler/cli/distributed.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import sqlite3
 import threading
 import time
@@ -28,16 +28,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import click
 import redis
 
+from crawler import settings
 from crawler.distributed import handoff
-from storage import ingestlog, known_urls, open_db, store_release
-from storage.lists import record_list_snapshot
-from storage.normalize import canonical_url
+from crawler.verdict import ENTRY_FAILED, PAGES, PROBLEM_COUNT, PROBLEMS, run_record, summary_line
+from storage import ingestlog, known_urls, open_db
+from storage.normalize import canonical_url, utcnow
 from storage.releases import InvalidRelease
 from storage.runs import close_run
-from storage.schema import utcnow
+from storage.write import LIST, RELEASE, store_item
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Ingester:
     """Drain ``items_key`` into the database at ``db_path``, exactly once per message."""
 
     def __init__(self, db_path: str, client: redis.Redis | str, *, items_key: str = handoff.ITEMS_KEY,
-                 batch_size: int = 200, echo=None):
+                 batch_size: int = 200, echo=None, max_changes: int | None = None):
         self.client = handoff.connect(client) if isinstance(client, str) else client
         self.db = open_db(db_path)
         ingestlog.ensure_tables(self.db)
@@ -70,6 +70,8 @@ class Ingester:
         self.processing_key = f"{items_key}:ingesting"
         self.bad_key = f"{items_key}:bad"
         self.batch_size = batch_size
+        # The same setting as a single-process crawl (env RELEASEWATCH_LIST_MAX_CHANGES).
+        self.max_changes = settings.RELEASEWATCH_LIST_MAX_CHANGES if max_changes is None else max_changes
         self.echo = echo or (lambda line: logger.info(line))
         self.stats = IngestStats()
 
@@ -184,7 +186,7 @@ class Ingester:
         run = ingestlog.distributed_run(self.db, msg.get("run"))
         item = msg.get("item") or {}
         try:
-            result = store_release(self.db, item)
+            result = store_item(self.db, RELEASE, item)
         except InvalidRelease as exc:
             self.problem(msg, item.get("url") or "?", str(exc))
             return
@@ -196,16 +198,12 @@ class Ingester:
     def on_list(self, msg: dict, published: list, finished: list) -> None:
         run = ingestlog.distributed_run(self.db, msg.get("run"))
         item = msg.get("item") or {}
-        result = record_list_snapshot(
-            self.db, item["list"], item.get("items") or [], healthy=item.get("healthy", True),
-            reason=item.get("reason"), run_id=run[0] if run else None)
+        result = store_item(self.db, LIST, item, run_id=run[0] if run else None, max_changes=self.max_changes)
         self.stats.lists[result.status] += 1
         if result.problem:
             self.problem(msg, item.get("url") or item["list"], result.problem)
 
     def on_run_finished(self, msg: dict, published: list, finished: list) -> None:
-        from crawler.crawl.health import ENTRY_FAILED, PROBLEMS, run_status  # pure functions
-
         run_key = msg["run"]
         run = ingestlog.distributed_run(self.db, run_key)
         if run is None:
@@ -214,102 +212,21 @@ class Ingester:
         run_id, spider = run
         counters, problems = handoff.run_counters(self.client, run_key)
         problems += ingestlog.run_problems(self.db, run_key)
-        stats = {"response_received_count": counters.get("pages", 0), PROBLEMS: problems,
-                 "releasewatch/problem_count": len(problems), ENTRY_FAILED: counters.get("entry_failed", 0)}
-        status, why = run_status(stats, "finished")
-        counts = ingestlog.run_counts(self.db, run_id)
-        close_run(self.db, run_id, status=status, reason=why, finish_reason="finished",
-                  problems=problems, pages=stats["response_received_count"], **counts)
+        stats = {PAGES: counters.get("pages", 0), PROBLEMS: problems, PROBLEM_COUNT: len(problems),
+                 ENTRY_FAILED: counters.get("entry_failed", 0),
+                 **{f"releasewatch/{name}": n for name, n in ingestlog.run_counts(self.db, run_id).items()}}
+        record = run_record(stats, "finished")
+        close_run(self.db, run_id, **record)
         # As in one process: releases stored by runs that were not ok do not stop paging.
-        if status == "ok":
+        if record["status"] == "ok":
             self.client.delete(handoff.unhealthy_since_key(spider))
         else:
             self.client.set(handoff.unhealthy_since_key(spider), handoff.run_number(run_key) or 0, nx=True)
         finished.append((run_key, spider))
         self.stats.runs_finished.append(run_key)
-        self.echo(f"run {run_id} ({run_key}) {spider}: {status} pages={stats['response_received_count']} "
-                  f"new={counts['items_new']} changed={counts['items_changed']} "
-                  f"unchanged={counts['items_unchanged']} problems={len(problems)}"
-                  + ("" if status == "ok" else f" - {why}"))
+        self.echo(f"{summary_line(run_id, spider, record)} [{run_key}]")
 
     def problem(self, msg: dict, url: str, reason: str) -> None:
         logger.warning("releasewatch problem: %s: %s", url, reason)
         if ingestlog.distributed_run(self.db, msg.get("run")):
             ingestlog.add_run_problem(self.db, msg["run"], {"url": url, "error": reason, "at": msg.get("at")})
-
-
-# --- CLI ---------------------------------------------------------------------------
-def redis_option(func):
-    return click.option("--redis", "redis_url", envvar="REDIS_URL", required=True, metavar="URL",
-                        help="Redis of the distributed crawl (env REDIS_URL), e.g. redis://localhost:6379/0.")(func)
-
-
-def _db_option(func):
-    return click.option("--db", "db_path", envvar="RELEASEWATCH_DB", default="releasewatch.db",
-                        show_default=True, help="SQLite database (env RELEASEWATCH_DB).")(func)
-
-
-@click.command("ingest")
-@_db_option
-@redis_option
-@click.option("--batch", "batch_size", default=200, show_default=True, help="Messages per transaction.")
-@click.option("--exit-when-idle", type=float, default=0.0, metavar="SECONDS",
-              help="Exit after SECONDS without messages (default: run until stopped).")
-def ingest_command(db_path, redis_url, batch_size, exit_when_idle) -> None:
-    """Write what distributed workers crawled into the database (the one writer).
-
-    \b
-    Example:
-        releasewatch ingest --redis redis://localhost:6379/0 --db releasewatch.db
-    """
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        ingester = Ingester(db_path, redis_url, batch_size=batch_size, echo=click.echo)
-    except redis.RedisError as exc:
-        raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
-    click.echo(f"ingesting {ingester.items_key} from {redis_url} into {db_path}", err=True)
-    try:
-        stats = ingester.run(stop=stop, exit_when_idle=exit_when_idle)
-    finally:
-        ingester.close()
-    click.echo(f"ingested {stats.messages} message(s) ({stats.replayed} replayed after a stop, "
-               f"{stats.skipped} already committed): releases {dict(stats.releases)}, "
-               f"lists {dict(stats.lists)}, runs finished {len(stats.runs_finished)}", err=True)
-
-
-@click.command("seed")
-@click.argument("spider")
-@redis_option
-@click.option("--full", is_flag=True, help="Revisit every listing page (back-fill).")
-@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="Spider argument.")
-@click.option("--trigger", default="manual", show_default=True, help="Recorded in crawl_runs.trigger.")
-def seed_command(spider, redis_url, full, arguments, trigger) -> None:
-    """Start a distributed crawl: the first idle worker of SPIDER picks it up.
-
-    \b
-    Example:
-        releasewatch seed osce --redis redis://localhost:6379/0
-    """
-    from crawler.cli.args import parse_pairs
-    from crawler.cli.main import SPIDERS
-
-    if spider not in SPIDERS:
-        raise click.BadParameter(f"{spider!r} is not one of {', '.join(SPIDERS)}", param_hint="SPIDER")
-    args = parse_pairs(arguments, "-a")
-    if full:
-        args["full"] = "1"
-    try:
-        run = handoff.seed_run(redis_url, spider, args=args, trigger=trigger)
-    except redis.RedisError as exc:
-        raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
-    click.echo(f"seeded {run}: workers of '{spider}' start it when idle; "
-               "`releasewatch ingest` records it in crawl_runs")
-
-
-def register(group: click.Group) -> None:
-    """Add ``ingest`` and ``seed`` to the ``releasewatch`` command group."""
-    group.add_command(ingest_command)
-    group.add_command(seed_command)

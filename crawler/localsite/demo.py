@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from crawler.cli.changes import timeline_lines
 from crawler.localsite import mirror, osce, un_news, un_press
 from crawler.localsite.server import LocalSite
 from crawler.runner import CrawlOutcome, run_crawl
+from crawler.timeline import timeline_lines
 from storage import open_db
 from storage.lists import list_changes
+from storage.sources import names
 
 LOCAL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0, "LOG_LEVEL": "WARNING"}
 
@@ -90,8 +91,9 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOut
     with LocalSite(before) as site, un_site, mirror_site, press_site:
         settings = {**LOCAL_SETTINGS, "OSCE_BASE_URL": site.url, "UN_NEWS_BASE_URL": un_site.url,
                     "UN_PRESS_BASE_URL": press_site.url}
-        crawls = {"osce": {}, "un_news": {}, "un_press": {},
-                  "article": {"url": mirror_site.url + mirror.KOSOVO_PATH}}
+        demo_args = {"article": {"url": mirror_site.url + mirror.KOSOVO_PATH}}
+        # Every registered source with a local copy (or, for article, a page to read).
+        crawls = {name: demo_args.get(name, {}) for name in names() if name in LOCAL_SITES or name in demo_args}
         for round_name, pages in (("as captured", before), ("after edits", after)):
             site.pages = pages
             echo(f"demo: crawling the local sites ({round_name}) into {db_path}")

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler.localsite.server import Page
-from crawler.localsite.un_news import Story
+
+if TYPE_CHECKING:  # un_news imports this module to serve the mirror beside UN News
+    from crawler.localsite.un_news import Story
 
 SEEDS = Path(__file__).with_name("seeds")
 KOSOVO_PATH = "/news/world/ban-extols-un-mission-in-kosovo-for-spurring-dialogue"

@@ -30,9 +30,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from storage.schema import DEFAULT_DB
+from storage.sources import default_every
+
 DEFAULT_CONFIG = "releasewatch.toml"
-DEFAULT_DB = "releasewatch.db"
-DEFAULT_EVERY = {"osce": 30 * 60.0, "un_news": 15 * 60.0, "un_press": 30 * 60.0}
+DEFAULT_EVERY = default_every()  # storage/sources.py
 NOTIFY_EVENTS = ("new_releases", "list_changes", "degraded", "failed")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")

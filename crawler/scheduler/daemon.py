@@ -45,6 +45,7 @@ from crawler.runner import CrawlOutcome, run_crawl
 from crawler.scheduler.config import JobConfig, ScheduleConfig, cron_trigger
 from crawler.scheduler.notify import Notifier
 from storage import open_db, utcnow
+from storage.normalize import parse_timestamp, timestamp
 from storage.runs import live_run, mark_abandoned_runs
 from storage.schedule import job_trigger, last_run, run_news, save_jobs, set_next_runs
 
@@ -134,14 +135,12 @@ def first_run(job: JobConfig, last_started: datetime | None, now: datetime, *,
 
 
 def iso(moment: datetime | None) -> str | None:
-    """A datetime as the schema's ISO 8601 UTC text."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """A datetime as the schema's time text (``storage.normalize.timestamp``), or None."""
+    return timestamp(moment) if moment is not None else None
 
 
 def parse_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_timestamp(text) if text else None
 
 
 def configure_logging(log_file: str | None = None, *, max_bytes: int = 10_000_000,
