@@ -198,28 +198,6 @@ def _row(change: str, item: str, before: str | None, after: str | None) -> dict:
     return {"change": change, "item": item, "before": before, "after": after}
 
 
-def apply_changes(items: Iterable[dict], changes: Iterable[dict]) -> list[dict]:
-    """``items`` with ``changes`` applied (the inverse of ``diff_items``, up to order):
-    kept and renamed entries stay in place, additions go to the end."""
-    entries = {key(i["name"]): dict(i) for i in normalize_items(items)}
-    for change in changes:
-        kind, name = change["change"], change["item"]
-        if kind == "removed":
-            entries.pop(key(name))
-        elif kind == "added":
-            entries[key(name)] = {"name": name, "note": change["after"]}
-        elif kind == "renamed":
-            # Rebuild to keep the renamed entry where the old name was.
-            entries = {(key(name) if k == key(change["before"]) else k):
-                       ({"name": name, "note": v["note"]} if k == key(change["before"]) else v)
-                       for k, v in entries.items()}
-        elif kind == "note_changed":
-            entries[key(name)]["note"] = change["after"]
-        else:
-            raise ValueError(f"unknown change {kind!r}")
-    return list(entries.values())
-
-
 # --- health -----------------------------------------------------------------------
 def suspicion(previous: list[dict], items: list[dict], changes: list[dict],
               max_changes: int = MAX_CHANGES) -> str | None:

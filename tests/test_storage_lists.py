@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import pytest
 from freezegun import freeze_time
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 from crawler.localsite import osce
 from storage import open_db
 from storage.lists import (
-    apply_changes,
     diff_items,
     items_hash,
     key,
@@ -118,6 +118,28 @@ LISTS = st.lists(st.fixed_dictionaries({"name": NAMES, "note": NOTES}), max_size
 
 def as_set(items: list[dict]) -> set[tuple]:
     return {(key(i["name"]), key(i["note"])) for i in normalize_items(items)}
+
+
+def apply_changes(items: Iterable[dict], changes: Iterable[dict]) -> list[dict]:
+    """``items`` with ``changes`` applied, written independently of ``diff_items``: the
+    property below holds only if the diff records every change (and nothing else)."""
+    entries = {key(i["name"]): dict(i) for i in normalize_items(items)}
+    for change in changes:
+        kind, name = change["change"], change["item"]
+        if kind == "removed":
+            entries.pop(key(name))
+        elif kind == "added":
+            entries[key(name)] = {"name": name, "note": change["after"]}
+        elif kind == "renamed":
+            # Rebuild to keep the renamed entry where the old name was.
+            entries = {(key(name) if k == key(change["before"]) else k):
+                       ({"name": name, "note": v["note"]} if k == key(change["before"]) else v)
+                       for k, v in entries.items()}
+        elif kind == "note_changed":
+            entries[key(name)]["note"] = change["after"]
+        else:
+            raise ValueError(f"unknown change {kind!r}")
+    return list(entries.values())
 
 
 @given(LISTS, LISTS)

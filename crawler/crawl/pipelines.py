@@ -1,4 +1,4 @@
-"""Item pipelines: check an item is complete, then hand it to ``storage``."""
+"""Item pipelines: check an item is complete, then store it (``storage.write``, as the ingester does)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from twisted.internet.task import LoopingCall
 
 from crawler.crawl.items import ListSnapshotItem, ReleaseItem
 from crawler.crawl.problems import report_problem, stop_crawl
-from storage import neardup, open_db, store_release
-from storage.lists import MAX_CHANGES, record_list_snapshot
+from storage import neardup, open_db
+from storage.lists import MAX_CHANGES
+from storage.write import LIST, RELEASE, store_item
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class StoragePipeline:
         self.db_path = crawler.settings.get("RELEASEWATCH_DB")
         self.batch_size = max(1, crawler.settings.getint("RELEASEWATCH_BATCH_SIZE", 100))
         self.batch_seconds = crawler.settings.getfloat("RELEASEWATCH_BATCH_SECONDS", 1.0)
+        self.max_changes = crawler.settings.getint("RELEASEWATCH_LIST_MAX_CHANGES", MAX_CHANGES)
         self.db = None
         self.pending = 0
         self.timer: LoopingCall | None = None
@@ -120,18 +122,14 @@ class StoragePipeline:
 
     def _store(self, item):
         stats = self.crawler.stats
-        if isinstance(item, ReleaseItem):
-            result = store_release(self.db, item)
+        kind = LIST if isinstance(item, ListSnapshotItem) else RELEASE
+        result = store_item(self.db, kind, item, run_id=stats.get_value("releasewatch/run_id"),
+                            max_changes=self.max_changes)
+        if kind == RELEASE:
             stats.inc_value(f"releasewatch/items_{result.counts_as}")
             stats.inc_value(f"releasewatch/store/{result.status}")
             logger.debug("%s %s -> release %s", result.status, item["url"], result.release_id)
-        elif isinstance(item, ListSnapshotItem):
-            result = record_list_snapshot(
-                self.db, item["list"], item.get("items") or [],
-                healthy=item.get("healthy", True), reason=item.get("reason"),
-                run_id=stats.get_value("releasewatch/run_id"),
-                max_changes=self.crawler.settings.getint("RELEASEWATCH_LIST_MAX_CHANGES", MAX_CHANGES),
-            )
+        else:
             stats.inc_value("releasewatch/list_changes", len(result.changes))
             stats.inc_value(f"releasewatch/lists/{result.status}")
             if result.problem:
