@@ -224,8 +224,12 @@ def test_unhealthy_observations_record_nothing(db, items, healthy, reason):
 def test_an_outage_never_removes_every_state(db):
     record_list_snapshot(db, "participating_states", STATES)
     for _ in range(3):
-        record_list_snapshot(db, "participating_states", [], healthy=False, reason="HTTP 500")
+        outage = record_list_snapshot(db, "participating_states", [], healthy=False, reason="HTTP 500")
+        assert outage.status == "unhealthy" and outage.problem.endswith("HTTP 500")
     assert db.table("list_changes").count == 0
+    # The list is still all the states: one leaving after the outage is one change.
+    left = record_list_snapshot(db, "participating_states", STATES[1:])
+    assert [(c["change"], c["item"]) for c in left.changes] == [("removed", STATES[0]["name"])]
 
 
 def test_too_many_changes_wait_for_confirmation(db):
