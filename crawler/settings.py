@@ -1,6 +1,6 @@
 """Scrapy settings for releasewatch.
 
-The project's own settings (SITES.md, "Settings") default to the live sites and can be
+The project's own settings (docs/configuration.md) default to the live sites and can be
 set with ``-s NAME=value`` or, for every one of them, an environment variable of the
 same name.
 """
@@ -20,7 +20,7 @@ BOT_NAME = "releasewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-# --- releasewatch settings (SITES.md) -------------------------------------------
+# --- releasewatch settings (docs/configuration.md) ----------------------------------------
 RELEASEWATCH_DB = _env("RELEASEWATCH_DB", schema.DEFAULT_DB)
 OSCE_BASE_URL = _env("OSCE_BASE_URL", "https://www.osce.org")
 UN_NEWS_BASE_URL = _env("UN_NEWS_BASE_URL", "https://news.un.org")

@@ -1,4 +1,4 @@
-"""Any article page on any site, e.g. a site that republishes a UN story (SITES.md, "Mirrors").
+"""Any article page on any site, e.g. a site that republishes a UN story (docs/sites.md, "Mirrors").
 
     scrapy crawl article -a url=https://example.org/news/ban-extols-un-mission
     scrapy crawl article -a url=https://a.example/story,https://b.example/copy

@@ -1,4 +1,4 @@
-"""OSCE press releases and the menu's tracked lists (SITES.md, "osce.org").
+"""OSCE press releases and the menu's tracked lists (docs/sites.md, "osce.org").
 
     scrapy crawl osce                       # new releases, and the lists
     scrapy crawl osce -a full=1             # revisit every listing page

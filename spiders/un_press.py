@@ -1,4 +1,4 @@
-"""UN Meetings Coverage and Press Releases (SITES.md, "press.un.org").
+"""UN Meetings Coverage and Press Releases (docs/sites.md, "press.un.org").
 
     scrapy crawl un_press                          # feed + every body's listing, stop at known
     scrapy crawl un_press -a body=security-council # only that listing (comma-separate several)

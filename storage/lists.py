@@ -1,4 +1,4 @@
-"""Snapshots of the tracked lists and the changes between them (SITES.md ``list_snapshots``,
+"""Snapshots of the tracked lists and the changes between them (docs/schema.md ``list_snapshots``,
 ``list_changes``).
 
 A list is ``[{"name": ..., "note": ...}]`` in site order. ``record_list_snapshot`` keeps
@@ -38,7 +38,7 @@ it, and rule 1 is what keeps them apart. A renamed entry that also moved elsewhe
 rule 1 and is recorded as a removal and an addition (nothing is lost, only less neat).
 Several candidates are paired best-similarity first, each entry at most once.
 
-**Only healthy data is compared** (SITES.md: a failed or empty page never means "every
+**Only healthy data is compared** (docs/schema.md: a failed or empty page never means "every
 State left"). An observation is not compared when the spider marked it unhealthy (page
 not fetched, section not found) or it is empty: status ``unhealthy``. It is
 *suspicious* when its size is far from the last snapshot's (outside 80%-125%, with at

@@ -1,8 +1,8 @@
 """Text normalisation, datelines, dates, timestamps, canonical URLs and the content hash.
 
 Everything that decides whether two texts are "the same release" lives here, so the
-spiders, the storage and the tests agree on one definition (SITES.md, "Deduplication
-rules" in docs/schema.md): the hash covers what a release says, not how a page typesets it.
+spiders, the storage and the tests agree on one definition (docs/schema.md, "Deduplication
+rules"): the hash covers what a release says, not how a page typesets it.
 
 Pure functions on text, no database: the one ``storage`` module that spiders may import
 (docs/architecture.md, import contracts in pyproject.toml).

@@ -1,4 +1,4 @@
-"""The public schema (SITES.md, "Database") and how a connection to it is opened.
+"""The public schema (docs/schema.md) and how a connection to it is opened.
 
 ``open_db`` is the only way the project opens the database: WAL so Datasette reads while
 a crawl writes, a busy timeout so a briefly locked database makes a writer wait instead
@@ -85,7 +85,7 @@ TABLES: dict[str, dict] = {
         "indexes": [["list", "detected_at"], ["detected_at"], ["snapshot_id"]],
     },
     # The last observation of a list that differed too much from its snapshot to trust
-    # (SITES.md: a failed or half page never means "every State left"), with the reason;
+    # (docs/schema.md: a failed or half page never means "every State left"), with the reason;
     # recorded only if the next crawl sees the same (storage/lists.py).
     "list_pending": {
         "columns": {"list": str, "seen_at": str, "content_hash": str, "items": str,

@@ -1,4 +1,4 @@
-"""What must hash equal and what must not (SITES.md, "Deduplication rules")."""
+"""What must hash equal and what must not (docs/schema.md, "Deduplication rules")."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Reading the tracked lists from the OSCE menu, in several markups (SITES.md, "Site menu")."""
+"""Reading the tracked lists from the OSCE menu, in several markups (docs/sites.md, "osce.org")."""
 
 from __future__ import annotations
 

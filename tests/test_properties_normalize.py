@@ -1,5 +1,5 @@
 """Property-based tests (hypothesis) of the text normaliser, the content hash and the
-date parsers: the rules of SITES.md "Deduplication rules" for any text, not just the
+date parsers: the rules of docs/schema.md, "Deduplication rules" for any text, not just the
 examples in test_normalize.py."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from storage.normalize import clean_text, parse_date
 
 
 class ReleaseItem(scrapy.Item):
-    """One release as a page states it (SITES.md ``releases`` columns)."""
+    """One release as a page states it (docs/schema.md, ``releases``)."""
 
     source = scrapy.Field()
     url = scrapy.Field()

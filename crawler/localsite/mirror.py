@@ -1,4 +1,4 @@
-"""A local news site that republishes UN stories (SITES.md, "Mirrors"; seed 002).
+"""A local news site that republishes UN stories (docs/sites.md, "Mirrors"; seed 002).
 
 Markup unlike UN News on purpose: an old table layout in windows-1252, the title in a
 ``font`` tag, no ``h1``, no ``time``, no date metadata, the recruiting banner at the top,
