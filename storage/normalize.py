@@ -4,8 +4,8 @@ Everything that decides whether two texts are "the same release" lives here, so 
 spiders, the storage and the tests agree on one definition (docs/schema.md, "Deduplication
 rules"): the hash covers what a release says, not how a page typesets it.
 
-Pure functions on text, no database: the one ``storage`` module that spiders may import
-(docs/architecture.md, import contracts in pyproject.toml).
+Pure functions on text, no database: spiders may import this module (and the registry,
+``storage.sources``), no other of ``storage`` (docs/architecture.md, pyproject.toml contracts).
 """
 
 from __future__ import annotations
