@@ -58,8 +58,10 @@ def run_record(stats: Mapping[str, Any], finish_reason: str | None) -> dict[str,
             **{name: stats.get(f"releasewatch/{name}", 0) for name in ITEM_COUNTS}}
 
 
-def summary_line(run_id: int | None, spider: str, record: Mapping[str, Any]) -> str:
-    """``run 7 osce: DEGRADED pages=7 new=2 changed=0 unchanged=0 problems=1 - reason``."""
-    return (f"run {run_id} {spider}: {record['status'].upper()} pages={record['pages']} "
-            f"new={record['items_new']} changed={record['items_changed']} "
-            f"unchanged={record['items_unchanged']} problems={len(record['problems'])} - {record['reason']}")
+def summary_line(run_id: int | None, spider: str, run: Mapping[str, Any]) -> str:
+    """The one line that tells how a run ended, from its ``crawl_runs`` columns (``status``,
+    ``reason``, ``pages``, ``items_*``, ``errors``): ``run 7 osce: DEGRADED pages=7 new=2
+    changed=0 unchanged=0 problems=1 - 1 problem(s), first: ...``."""
+    return (f"run {run_id} {spider}: {run['status'].upper()} pages={run['pages'] or 0} "
+            f"new={run['items_new'] or 0} changed={run['items_changed'] or 0} "
+            f"unchanged={run['items_unchanged'] or 0} problems={run['errors'] or 0} - {run['reason']}")

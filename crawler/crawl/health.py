@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
 from crawler.crawl.problems import report_problem
-from crawler.verdict import run_record, summary_line
+from crawler.verdict import PROBLEM_COUNT, run_record, summary_line
 from storage import open_db
 from storage.runs import close_run, mark_abandoned_runs, start_run
 
@@ -58,7 +58,8 @@ class CrawlHealth:
         report_problem(self.crawler, response.url, f"spider error: {failure.getErrorMessage()}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        record = run_record(self.crawler.stats.get_stats(), reason)
+        stats = self.crawler.stats.get_stats()
+        record = run_record(stats, reason)
         try:
             db = open_db(self.db_path)
             try:
@@ -67,5 +68,5 @@ class CrawlHealth:
                 db.close()
         except sqlite3.Error as error:  # disk full, read-only: say so, and still give the verdict
             logger.error("releasewatch: could not record run %s in %s: %s", self.run_id, self.db_path, error)
-        line = "releasewatch " + summary_line(self.run_id, spider.name, record)
+        line = "releasewatch " + summary_line(self.run_id, spider.name, {**record, "errors": stats.get(PROBLEM_COUNT, 0)})
         (logger.info if record["status"] == "ok" else logger.error)(line)

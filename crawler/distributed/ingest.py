@@ -224,7 +224,7 @@ class Ingester:
             self.client.set(handoff.unhealthy_since_key(spider), handoff.run_number(run_key) or 0, nx=True)
         finished.append((run_key, spider))
         self.stats.runs_finished.append(run_key)
-        self.echo(f"{summary_line(run_id, spider, record)} [{run_key}]")
+        self.echo(f"{summary_line(run_id, spider, {**record, 'errors': len(problems)})} [{run_key}]")
 
     def problem(self, msg: dict, url: str, reason: str) -> None:
         logger.warning("releasewatch problem: %s: %s", url, reason)

@@ -44,6 +44,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.runner import CrawlOutcome, run_crawl
 from crawler.scheduler.config import JobConfig, ScheduleConfig, cron_trigger
 from crawler.scheduler.notify import Notifier
+from crawler.verdict import summary_line
 from storage import open_db, utcnow
 from storage.normalize import parse_timestamp, timestamp
 from storage.runs import live_run, mark_abandoned_runs
@@ -216,12 +217,8 @@ class Scheduler:
             return CrawlOutcome(0, "failed", None, f"{type(exc).__name__}: {exc}")
         run = news.run
         level = {"ok": logging.INFO, "degraded": logging.WARNING}.get(outcome.status, logging.ERROR)
-        log.log(level, "job %s: run %s %s in %.1fs (exit %s): pages=%s new=%s changed=%s "
-                "unchanged=%s errors=%s%s", job.name, outcome.run_id,
-                outcome.status if outcome.status == "ok" else outcome.status.upper(),
-                time.monotonic() - clock, outcome.exit_code, run["pages"] or 0, run["items_new"] or 0,
-                run["items_changed"] or 0, run["items_unchanged"] or 0, run["errors"] or 0,
-                "" if outcome.status == "ok" else f" - {outcome.reason}")
+        line = summary_line(outcome.run_id, job.spider, {**run, "status": outcome.status, "reason": outcome.reason})
+        log.log(level, "job %s: %s (%.1fs, exit %s)", job.name, line, time.monotonic() - clock, outcome.exit_code)
         self.notifier.run_finished(job.name, news)
         return outcome
 
