@@ -74,9 +74,9 @@ def test_without_redis_url_nothing_changes():
 
 def test_redis_url_switches_to_shared_scheduler_and_handoff():
     settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
-    assert settings["SCHEDULER"] == "crawler.distributed.addon.LeasedScheduler"
-    assert settings["SCHEDULER_QUEUE_CLASS"] == "crawler.distributed.addon.LeasedQueue"
-    assert settings["DUPEFILTER_CLASS"] == "crawler.distributed.addon.RunDupeFilter"
+    assert settings["SCHEDULER"] == "crawler.distributed.queue.LeasedScheduler"
+    assert settings["SCHEDULER_QUEUE_CLASS"] == "crawler.distributed.queue.LeasedQueue"
+    assert settings["DUPEFILTER_CLASS"] == "crawler.distributed.queue.RunDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST")
     pipelines, extensions = settings["ITEM_PIPELINES"], settings["EXTENSIONS"]
     assert pipelines["crawler.crawl.pipelines.StoragePipeline"] is None  # workers never write SQLite
@@ -156,7 +156,7 @@ def open_scheduler(redis_url: str):
 def test_a_request_is_marked_seen_in_the_same_step_that_queues_it(redis_url, monkeypatch):
     from scrapy import Request
 
-    from crawler.distributed.addon import RUN
+    from crawler.distributed.queue import RUN
 
     client = redis.Redis.from_url(redis_url)
     scheduler = open_scheduler(redis_url)
@@ -182,7 +182,8 @@ def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
     from scrapy import Request
     from scrapy.http import HtmlResponse
 
-    from crawler.distributed.addon import RUN, DistributedStopAtKnownMiddleware
+    from crawler.distributed.addon import DistributedStopAtKnownMiddleware
+    from crawler.distributed.queue import RUN
     from storage.normalize import canonical_url
 
     scheduler = open_scheduler(redis_url)
