@@ -10,7 +10,8 @@ from scrapy.utils.test import get_crawler
 
 from crawler.crawl.items import ListSnapshotItem
 from crawler.localsite import osce
-from spiders.extract import menu_section, parse_html
+from spiders.extract import parse_html
+from spiders.menus import menu_section
 from spiders.osce import MENU_LISTS, OsceSpider
 
 SEED = osce.seed_menu()
