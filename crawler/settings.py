@@ -17,6 +17,7 @@ def _env(name: str, default: str) -> str:
 BOT_NAME = "releasewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.scrapy_commands"  # `scrapy crawl osec`: one line, not a traceback
 
 # --- releasewatch settings (SITES.md) -------------------------------------------
 RELEASEWATCH_DB = _env("RELEASEWATCH_DB", "releasewatch.db")
