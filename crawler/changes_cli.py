@@ -1,7 +1,6 @@
 """``releasewatch changes``: the history of the tracked lists as a readable timeline.
 
-Registers itself on the ``releasewatch`` group (``crawler/cli.py`` imports this module
-last), so it works whichever of the two modules is imported first.
+Registered on the ``releasewatch`` group by ``crawler/cli.py``.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from datetime import datetime
 
 import click
 
-from crawler.cli import db_option, main
-from storage import open_db
+from crawler.cli_db import db_option, open_reading_db
 from storage.lists import list_changes
 
 NONE = "\u2014"  # shown for "no note"
@@ -60,11 +58,9 @@ def changes_command(db_path, since, lists, as_json) -> None:
         releasewatch changes --since 2026-01-01 --list participating_states
         2026-01-01  participating_states  note_changed  Switzerland: — → OSCE Chairpersonship 2026
     """
+    db = open_reading_db(db_path)
     try:
-        db = open_db(db_path, create=False)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from error
-    try:
+        _check_lists(db, lists)
         rows = list_changes(db, since=_since(since), lists=lists)
     finally:
         db.close()
@@ -79,6 +75,17 @@ def changes_command(db_path, since, lists, as_json) -> None:
     else:
         for line in timeline_lines(rows):
             click.echo(line)
+
+
+def _check_lists(db, lists: tuple[str, ...]) -> None:
+    """A ``--list`` the database has never tracked is a usage error naming the lists it has."""
+    known = [r["list"] for r in db.query("SELECT DISTINCT list FROM list_snapshots ORDER BY list")] \
+        if "list_snapshots" in db.table_names() else []
+    unknown = [name for name in lists if name not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"no list {unknown[0]!r} (lists: {', '.join(known) if known else 'none recorded yet'})",
+            param_hint="--list")
 
 
 def _print_table(rows: list[dict]) -> None:
@@ -96,5 +103,3 @@ def _print_table(rows: list[dict]) -> None:
                       Text(describe(row)))
     Console().print(table)
 
-
-main.add_command(changes_command)

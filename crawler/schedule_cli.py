@@ -12,8 +12,8 @@ from dataclasses import replace
 import click
 
 from crawler.cli_args import parse_pairs
+from crawler.cli_db import open_reading_db
 from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
-from storage import open_db
 from storage.schedule import jobs_status
 
 EXIT_ALREADY_RUNNING = 3
@@ -116,6 +116,18 @@ def _status_rows(jobs: list[dict], running: bool) -> list[tuple[str, ...]]:
     return rows
 
 
+def _runs_summary(db) -> str:
+    """``3 crawl runs recorded, the last #3 osce ok at 2026-...`` (or none)."""
+    if "crawl_runs" not in db.table_names():
+        return "no crawl runs recorded"
+    count = db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0]
+    last = db.execute("SELECT id, spider, status, started_at FROM crawl_runs "
+                      "ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
+    if not last:
+        return "no crawl runs recorded"
+    return f"{count} crawl run(s) recorded, the last #{last[0]} {last[1]} {last[2]} at {last[3]}"
+
+
 @click.command("status")
 @click.option("--db", "db_path", default=None,
               help="SQLite database (default: env RELEASEWATCH_DB, else the configuration's).")
@@ -135,12 +147,10 @@ def status_command(db_path, as_json) -> None:
             db_path = os.environ.get("RELEASEWATCH_DB") or load_config(os.environ.get("RELEASEWATCH_CONFIG")).db
         except ConfigError as exc:
             raise click.UsageError(f"{exc} (or give --db)") from None
+    db = open_reading_db(db_path)
     try:
-        db = open_db(db_path, create=False)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        jobs = jobs_status(db)
+        jobs = jobs_status(db) if "schedule_jobs" in db.table_names() else []
+        runs = _runs_summary(db) if not jobs else None
     finally:
         db.close()
     pid = lock_holder(db_path)
@@ -150,7 +160,7 @@ def status_command(db_path, as_json) -> None:
         return
     click.echo(f"scheduler: {f'running (pid {pid})' if pid is not None else 'not running'}, database {db_path}")
     if not jobs:
-        click.echo("no scheduled jobs yet: start one with `releasewatch schedule`")
+        click.echo(f"no scheduled jobs yet ({runs}): start the scheduler with `releasewatch schedule`")
         return
     rows = _status_rows(jobs, pid is not None)
     if sys.stdout.isatty():

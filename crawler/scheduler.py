@@ -217,10 +217,10 @@ class Scheduler:
             return CrawlOutcome(0, "failed", None, f"{type(exc).__name__}: {exc}")
         run = news.run
         level = {"ok": logging.INFO, "degraded": logging.WARNING}.get(outcome.status, logging.ERROR)
-        log.log(level, "job %s: run %s %s in %.1fs (exit %s): pages=%s new=%s changed=%s "
-                "unchanged=%s errors=%s%s", job.name, outcome.run_id,
+        log.log(level, "job %s: %s %s in %.1fs (exit %s): pages=%s new=%s changed=%s "
+                "unchanged=%s errors=%s%s", job.name, outcome.label,
                 outcome.status if outcome.status == "ok" else outcome.status.upper(),
-                time.monotonic() - clock, outcome.exit_code, run["pages"] or 0, run["items_new"] or 0,
+                time.monotonic() - clock, outcome.cli_exit_code, run["pages"] or 0, run["items_new"] or 0,
                 run["items_changed"] or 0, run["items_unchanged"] or 0, run["errors"] or 0,
                 "" if outcome.status == "ok" else f" - {outcome.reason}")
         self.notifier.run_finished(job.name, news)

@@ -397,3 +397,11 @@ def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> lis
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.osce [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite_cli import module_main
+
+    module_main("osce", sys.argv[1:])

@@ -200,3 +200,11 @@ def more_releases(count: int, start: int = 15500, seed: int = 11) -> list[PressR
                            title=f"Security Council Meeting {number}: {sentences[0][:50]}",
                            paragraphs=[" ".join(sentences[i:i + 2]) for i in range(0, 8, 2)]))
     return out
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.un_press [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite_cli import module_main
+
+    module_main("un_press", sys.argv[1:])
