@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli_db import check_writable_db, db_option
+from crawler.cli_db import check_writable_db, db_option, open_reading_db
 from crawler.schedule_config import ConfigError, format_duration, load_config, parse_duration, with_overrides
 
 config_option = click.option(
@@ -147,7 +147,7 @@ def prune_command(db_path, cache_older_than, keep_versions, runs_older_than, dry
         return
     from storage import open_db
 
-    db = open_db(db_path, create=not dry_run)  # a dry run never migrates or writes
+    db = open_reading_db(db_path) if dry_run else open_db(db_path)  # a dry run never writes
     try:
         with db.atomic() if not dry_run else nullcontext():
             if keep_versions is not None:
