@@ -37,6 +37,13 @@ def one_line(text: str, expected: str) -> None:
     assert "Traceback" not in text
 
 
+def one_usage_error(text: str, expected: str) -> None:
+    """A usage error (exit 2): click's usage hint, then one ``Error:`` line saying ``expected``."""
+    errors = [line for line in text.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and expected in errors[0], text
+    assert "Traceback" not in text
+
+
 # --- 1. read-only locations ----------------------------------------------------------
 
 @pytest.fixture
@@ -123,14 +130,14 @@ def test_crawl_local_site_summary_on_stdout_and_json_exit_code(tmp_path):
     db = str(tmp_path / "rw.db")
     proc = releasewatch("crawl", "un_press", "--local-site", "--db", db)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["un_press: ok pages=5 new=3 changed=0 unchanged=0 errors=0",
+    assert proc.stdout.splitlines() == ["un_press: ok pages=8 new=3 changed=0 unchanged=0 errors=0",
                                         "run 1 un_press: ok"]
     assert "--local-site: un_press served at http://127.0.0.1:" in proc.stderr
     again = releasewatch("crawl", "un_press", "--local-site", "--db", db, "--json")
     assert json.loads(again.stdout)["exit_code"] == again.returncode == 0
     article = releasewatch("crawl", "article", "--local-site", "--db", db)
     assert article.returncode == 2
-    one_line(article.stderr, "--local-site: there is no local copy of article")
+    one_usage_error(article.stderr, "--local-site: there is no local copy of article")
 
 
 # --- 3. unknown spider in the configuration --------------------------------------------
@@ -141,9 +148,8 @@ def test_unknown_spider_in_the_config_is_refused_when_loaded(tmp_path):
     for command in ("schedule", "check"):
         proc = releasewatch(command, "--config", str(config), cwd=tmp_path, timeout=30)
         assert proc.returncode == 2, proc.stderr
-        errors = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
-        assert errors == [f"Error: {config}: [jobs.osce] spider: unknown spider 'osec' "
-                          "(spiders: osce, un_news, un_press, article)"], proc.stderr
+        one_usage_error(proc.stderr, f"Error: {config}: [jobs.osce] spider: unknown spider 'osec' "
+                        "(spiders: osce, un_news, un_press, article)")
     assert not (tmp_path / "rw.db").exists()
 
 
