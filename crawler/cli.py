@@ -35,7 +35,7 @@ def main() -> None:
 def crawl(spider, db_path, full, arguments, settings, timeout, local_site, as_json) -> None:
     """Run one crawl in a subprocess; exit 0 ok, 1 degraded, 2 failed.
 
-    The summary goes to stdout, live progress to stderr.
+    The summary goes to stdout, live progress (and why a run was not ok) to stderr.
 
     \b
     Example:
@@ -47,7 +47,11 @@ def crawl(spider, db_path, full, arguments, settings, timeout, local_site, as_js
     scrapy_settings = parse_pairs(settings, "-s")
     if full:
         args["full"] = "1"
-    check_writable_db(db_path)
+    try:
+        check_writable_db(db_path)
+    except click.ClickException as exc:
+        exc.exit_code = 2  # a crawl that cannot record anything has failed
+        raise
     from crawler.progress import ProgressView
 
     with ExitStack() as stack:
@@ -62,7 +66,8 @@ def crawl(spider, db_path, full, arguments, settings, timeout, local_site, as_js
     else:
         view.summary(outcome.status)
         click.echo(f"{outcome.label} {spider}: {outcome.status}"
-                   + (f" ({outcome.reason})" if outcome.reason and outcome.status != "ok" else ""))
+                   + (f" ({outcome.reason})" if outcome.reason and outcome.status != "ok" else ""),
+                   err=outcome.status != "ok")  # the counters above are on stdout either way
     sys.exit(outcome.cli_exit_code)
 
 

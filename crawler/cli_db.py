@@ -54,7 +54,8 @@ def check_writable_db(path: str | os.PathLike) -> None:
     try:
         tempfile.TemporaryFile(dir=folder).close()  # SQLite also writes -wal/-shm files here
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot write to {folder}: {exc.strerror or exc} (give --db a writable location)") from None
+        raise click.ClickException(f"cannot write to the database {path}: {exc.strerror or exc} "
+                                   f"in {folder} (give --db a writable location)") from None
     if file.exists() and not os.access(file, os.W_OK):
-        raise click.ClickException(f"cannot write to the database {path}: read-only file")
+        raise click.ClickException(f"cannot write to the database {path}: read-only file "
+                                   "(give --db a writable location)")

@@ -12,7 +12,7 @@ from dataclasses import replace
 import click
 
 from crawler.cli_args import parse_pairs
-from crawler.cli_db import open_reading_db
+from crawler.cli_db import check_writable_db, open_reading_db
 from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 from storage.schedule import jobs_status
 
@@ -77,6 +77,7 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    check_writable_db(config.db)  # a mistyped --db creates no directory tree
     with ExitStack() as stack:
         try:
             configure_logging(config.log_file, max_bytes=config.log_max_bytes, backups=config.log_backups)
