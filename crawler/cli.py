@@ -12,7 +12,7 @@ from contextlib import ExitStack
 import click
 
 from crawler.cli_args import parse_pairs
-from crawler.cli_db import DEFAULT_DB, check_writable_db, db_option  # noqa: F401  (db_option: used by the command modules)
+from crawler.cli_db import check_writable_db, db_option
 from crawler.runner import run_crawl
 from crawler.spider_names import SPIDERS
 
