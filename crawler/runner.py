@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.verdict import run_label
 from storage import open_db
 from storage.runs import close_run, start_run
 
@@ -47,7 +48,7 @@ class CrawlOutcome:
     @property
     def label(self) -> str:
         """``run 12``, or what to say when the database could not record the run."""
-        return f"run {self.run_id}" if self.run_id is not None else "run not recorded"
+        return run_label(self.run_id)
 
     def as_json(self) -> dict:
         """The outcome as ``crawl --json`` prints it: ``exit_code`` is the command's own

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
-from crawler.screenshots import free_port
-from crawler.spider_names import SPIDERS
+from crawler.cli.main import main
+from crawler.web.screenshots import free_port
+from storage.sources import names
 from tests.cli_data import build_cli_db
 from tests.conftest import FAST, ROOT
 
@@ -156,7 +156,7 @@ def test_unknown_spider_in_the_config_is_refused_when_loaded(tmp_path):
 def test_spider_names_match_scrapys_spider_loader():
     proc = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
-    assert sorted(proc.stdout.split()) == sorted(SPIDERS)
+    assert sorted(proc.stdout.split()) == sorted(names())
 
 
 # --- 4. exit codes ---------------------------------------------------------------------
@@ -174,7 +174,8 @@ def test_a_failed_crawl_says_failed_everywhere_with_the_same_exit_code(tmp_path)
                       f'settings = {{ OSCE_BASE_URL = "{dead}", RETRY_TIMES = "0", LOG_LEVEL = "INFO" }}\n')
     once = releasewatch("schedule", "--config", str(config), "--once", cwd=tmp_path)
     assert once.returncode == 2, once.stderr
-    assert re.search(r"job osce: run 2 FAILED in [\d.]+s \(exit 2\)", once.stderr), once.stderr
+    # the one summary line (crawler.verdict.summary_line), with the command's exit code
+    assert re.search(r"job osce: run 2 osce: FAILED pages=0 .* \([\d.]+s, exit 2\)", once.stderr), once.stderr
     assert "run None" not in once.stderr
 
 

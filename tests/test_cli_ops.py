@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from crawler.cli import main
-from crawler.screenshots import free_port
+from crawler.cli.main import main
+from crawler.web.screenshots import free_port
 from storage import open_db
 from tests.cli_data import build_cli_db
 from tests.test_scheduler_daemon import Receiver

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from tests.cli_data import build_cli_db
 from tests.conftest import ROOT
 
@@ -100,7 +100,7 @@ def test_reading_commands_on_a_missing_database_create_nothing(tmp_path):
 NO_SCRAPY = """
 import sys
 from click.testing import CliRunner
-from crawler.cli import main
+from crawler.cli.main import main
 for args in (["search", "monitoring"], ["show", "1"], ["diff", "1"], ["status"], ["changes"]):
     result = CliRunner().invoke(main, [*args, "--db", sys.argv[1]], catch_exceptions=False)
     assert result.exit_code == 0, (args, result.output)

@@ -12,6 +12,8 @@ from crawler.localsite.server import LocalSite
 from crawler.progress import ProgressView, read_new_lines, snapshot
 from tests.conftest import FAST, ROOT
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
 
 def counters(**kw):
     return {"pages": 0, "new": 0, "changed": 0, "unchanged": 0, "errors": 0, "expected": 0, **kw}
@@ -34,11 +36,15 @@ def test_plain_mode_prints_one_line_per_change_and_a_summary():
     assert summary.getvalue() == "osce: degraded pages=12 new=8 changed=0 unchanged=0 errors=1\n"
 
 
-def test_rich_mode_renders_a_table():
+def rich_render(**kw) -> tuple[str, list[str]]:
+    """The bar while the crawl runs (ANSI codes removed), and the closing table as a
+    terminal shows it."""
     out = io.StringIO()
     view = ProgressView("osce", stream=out, rich=True)
     with view:
-        view.update(counters(pages=3, new=3))
+        view.update(counters(**kw))
+        view._progress.refresh()
+        bar = [line for line in re.split(r"[\r\n]", ANSI.sub("", out.getvalue())) if "pages" in line][-1]
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -46,7 +52,16 @@ def test_rich_mode_renders_a_table():
 
     summary = Terminal()
     view.summary("ok", out=summary)
-    assert "osce: ok" in summary.getvalue() and "unchanged" in summary.getvalue()
+    return bar, ANSI.sub("", summary.getvalue()).splitlines()
+
+
+def test_rich_mode_renders_a_bar_and_a_table():
+    bar, table = rich_render(pages=5, new=3, changed=1, expected=10)
+    assert bar.startswith("osce ━") and "5/10 pages" in bar and "new 3 chg 1 same 0 err 0" in bar
+    full, _ = rich_render(pages=10, new=3, changed=1, expected=10)
+    assert " 50%" in bar and "100%" in full  # the bar follows pages/expected
+    assert "osce: ok" in table[0] and "unchanged" in "".join(table)
+    assert any(row.split("│")[1:6] == ["     5 ", "   3 ", "       1 ", "         0 ", "      0 "] for row in table)
 
 
 def test_rich_bar_fits_80_columns_and_ends_full_at_the_real_total(monkeypatch):
@@ -56,7 +71,7 @@ def test_rich_bar_fits_80_columns_and_ends_full_at_the_real_total(monkeypatch):
     with view:
         view.update(counters(pages=25, new=20, unchanged=3, errors=1, expected=33))
         view.update(counters(pages=36, new=30, unchanged=3, errors=1, expected=33))
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    text = ANSI.sub("", out.getvalue())
     last = [line for line in re.split(r"[\r\n]", text) if "pages" in line][-1]
     assert "100%" in last and "36/36 pages" in last and "err 1" in last
     assert "0:00:0" in last  # the elapsed time is not cut off
@@ -79,7 +94,7 @@ def test_releasewatch_crawl_full_shows_progress_with_expected_pages(tmp_path):
     with LocalSite(osce.build_site(osce.generated_releases(30), per_page=10)) as site:
         settings = [x for k, v in {**FAST, "OSCE_BASE_URL": site.url}.items() for x in ("-s", f"{k}={v}")]
         proc = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
+            [sys.executable, "-m", "crawler.cli.main", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("osce: pages")]

@@ -1,1 +1,0 @@
-"""Project overrides of Scrapy commands (``COMMANDS_MODULE`` in crawler/settings.py)."""
