@@ -160,7 +160,7 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     assert daemon.rows("SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'") == [{"n": 0}]
     assert daemon.rows("SELECT count(*) AS n FROM releases") == [{"n": 3}]
     assert f"job osce: run {osce_runs[0]['id']} osce: OK pages=" in log and "new=3" in log
-    assert f"job broken: run {crash['id']} no_such_spider: FAILED pages=0" in log and "scheduler stopped" in log
+    assert f"job broken: run {crash['id']} osce: FAILED pages=0" in log and "scheduler stopped" in log
     assert {r["job"]: r["next_run"] for r in daemon.rows("SELECT * FROM schedule_jobs")} == {
         "osce": None, "broken": None, "hung": None}  # stopped: nothing scheduled
     rotated = sorted(p.name for p in tmp_path.glob("rw.log*"))
