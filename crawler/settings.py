@@ -19,6 +19,7 @@ def _env(name: str, default: str) -> str:
 BOT_NAME = "releasewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.crawl.commands"  # `scrapy crawl osec`: one line, not a traceback
 
 # --- releasewatch settings (docs/configuration.md) ----------------------------------------
 RELEASEWATCH_DB = _env("RELEASEWATCH_DB", schema.DEFAULT_DB)

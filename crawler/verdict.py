@@ -58,10 +58,16 @@ def run_record(stats: Mapping[str, Any], finish_reason: str | None) -> dict[str,
             **{name: stats.get(f"releasewatch/{name}", 0) for name in ITEM_COUNTS}}
 
 
+def run_label(run_id: int | None) -> str:
+    """``run 12``, or what to say when the database could not record the run (never
+    ``run None``)."""
+    return f"run {run_id}" if run_id is not None else "run not recorded"
+
+
 def summary_line(run_id: int | None, spider: str, run: Mapping[str, Any]) -> str:
     """The one line that tells how a run ended, from its ``crawl_runs`` columns (``status``,
     ``reason``, ``pages``, ``items_*``, ``errors``): ``run 7 osce: DEGRADED pages=7 new=2
     changed=0 unchanged=0 problems=1 - 1 problem(s), first: ...``."""
-    return (f"run {run_id} {spider}: {run['status'].upper()} pages={run['pages'] or 0} "
+    return (f"{run_label(run_id)} {spider}: {run['status'].upper()} pages={run['pages'] or 0} "
             f"new={run['items_new'] or 0} changed={run['items_changed'] or 0} "
             f"unchanged={run['items_unchanged'] or 0} problems={run['errors'] or 0} - {run['reason']}")

@@ -48,3 +48,11 @@ def primary_sources() -> frozenset[str]:
 def default_every() -> dict[str, float]:
     """The scheduler's default jobs: source name -> seconds between crawls."""
     return {source.name: source.every for source in SOURCES if source.every}
+
+
+def unknown_source(name: str) -> str | None:
+    """``None`` for a known source, else the one line that says so and names the spiders
+    (a configuration naming ``spider = "osec"`` fails when it is loaded)."""
+    if name in names():
+        return None
+    return f"unknown spider {name!r} (spiders: {', '.join(names())})"

@@ -133,7 +133,8 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     with slow_site(120, ["/press-releases", "/press-releases?page=0"]) as hanging:
         config = write_config(tmp_path, {
             "osce": {"every": "2s", "settings": {"OSCE_BASE_URL": osce_site.url}},
-            "broken": {"spider": "no_such_spider", "every": "2s"},
+            # a crawl that crashes (unknown spiders are refused when the config loads)
+            "broken": {"spider": "osce", "every": "2s", "settings": {"CONCURRENT_REQUESTS": "not-a-number"}},
             "hung": {"spider": "osce", "every": "2s", "timeout": "4s",
                      "settings": {"OSCE_BASE_URL": hanging.url, "DOWNLOAD_TIMEOUT": 300}},
         }, log_max_bytes=3000, log_backups=2, grace="1s", close_timeout="1s")
@@ -151,7 +152,7 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     osce_runs = done("osce", "ok")
     assert (osce_runs[0]["items_new"], osce_runs[1]["items_new"], osce_runs[1]["items_unchanged"]) == (3, 0, 3)
     crash = done("broken", "failed")[0]
-    assert crash["exit_code"] != 0 and "no_such_spider" in crash["log_tail"]
+    assert crash["exit_code"] != 0 and "not-a-number" in crash["log_tail"]
     assert crash["reason"] == f"crawl process exited with code {crash['exit_code']}"
     hung = daemon.runs("hung")[0]
     assert (hung["status"], hung["reason"]) == ("failed", "timed out after 4s and was terminated")
@@ -159,7 +160,7 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     assert daemon.rows("SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'") == [{"n": 0}]
     assert daemon.rows("SELECT count(*) AS n FROM releases") == [{"n": 3}]
     assert f"job osce: run {osce_runs[0]['id']} osce: OK pages=" in log and "new=3" in log
-    assert f"job broken: run {crash['id']} no_such_spider: FAILED pages=0" in log and "scheduler stopped" in log
+    assert f"job broken: run {crash['id']} osce: FAILED pages=0" in log and "scheduler stopped" in log
     assert {r["job"]: r["next_run"] for r in daemon.rows("SELECT * FROM schedule_jobs")} == {
         "osce": None, "broken": None, "hung": None}  # stopped: nothing scheduled
     rotated = sorted(p.name for p in tmp_path.glob("rw.log*"))
@@ -255,7 +256,7 @@ def test_once_runs_every_job_notifies_and_exits_with_the_worst_status(tmp_path, 
     receiver = Receiver()
     try:
         jobs = {"osce": {"every": "1h", "settings": {"OSCE_BASE_URL": osce_site.url}},
-                "broken": {"spider": "no_such_spider", "every": "1h"}}
+                "broken": {"spider": "osce", "every": "1h", "settings": {"CONCURRENT_REQUESTS": "not-a-number"}}}
         # The first URL refuses connections: a failing notifier must not stop anything.
         config = write_config(tmp_path, jobs, notify={"urls": ["json://127.0.0.1:9/", receiver.url]})
         first = releasewatch("schedule", "--config", str(config), "--once", cwd=tmp_path)

@@ -8,9 +8,8 @@ from datetime import datetime
 
 import click
 
-from crawler.cli.args import db_option
+from crawler.cli.args import db_option, open_reading_db
 from crawler.timeline import describe, timeline_lines
-from storage import open_db
 from storage.lists import list_changes
 from storage.normalize import TIMESTAMP_FORMAT, timestamp
 
@@ -39,11 +38,9 @@ def changes_command(db_path, since, lists, as_json) -> None:
         releasewatch changes --since 2026-01-01 --list participating_states
         2026-01-01  participating_states  note_changed  Switzerland: — → OSCE Chairpersonship 2026
     """
+    db = open_reading_db(db_path)
     try:
-        db = open_db(db_path, create=False)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from error
-    try:
+        _check_lists(db, lists)
         rows = list_changes(db, since=_since(since), lists=lists)
     finally:
         db.close()
@@ -58,6 +55,17 @@ def changes_command(db_path, since, lists, as_json) -> None:
     else:
         for line in timeline_lines(rows):
             click.echo(line)
+
+
+def _check_lists(db, lists: tuple[str, ...]) -> None:
+    """A ``--list`` the database has never tracked is a usage error naming the lists it has."""
+    known = [r["list"] for r in db.query("SELECT DISTINCT list FROM list_snapshots ORDER BY list")] \
+        if "list_snapshots" in db.table_names() else []
+    unknown = [name for name in lists if name not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"no list {unknown[0]!r} (lists: {', '.join(known) if known else 'none recorded yet'})",
+            param_hint="--list")
 
 
 def _print_table(rows: list[dict]) -> None:

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
-from crawler.cli.args import db_option
+from crawler.cli.args import check_writable_db, db_option
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse (one line) a port another server already holds, before any work is done."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                   "(another server? choose one with --port)") from None
 
 
 @click.command("demo")
 @db_option
 @click.option("--serve/--no-serve", default=True, help="Serve the result in Datasette.")
-@click.option("--port", default=8001, show_default=True)
-def demo_command(db_path, serve, port) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface Datasette listens on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+def demo_command(db_path, serve, host, port) -> None:
     """Crawl bundled local copies of the sites (no internet) and show the result.
 
-    Two rounds: the sites as captured, then with an edited release and a changed
-    OSCE menu, so the database holds versions and list changes to look at.
+    Two rounds: the sites as captured in the seed pages, then with an edited release
+    and a changed OSCE menu, so the database holds versions and list changes to look at.
     """
     from crawler.localsite.demo import DemoDatabaseInUse, run_demo
 
+    check_writable_db(db_path)
+    if serve:
+        check_port_free(host, port)
     try:
         run_demo(db_path, echo=click.echo)
     except DemoDatabaseInUse as error:
@@ -26,4 +42,4 @@ def demo_command(db_path, serve, port) -> None:
     if serve:
         from crawler.web.serve import serve as serve_db
 
-        serve_db(db_path, port=port, echo=click.echo)
+        serve_db(db_path, host=host, port=port, echo=click.echo)

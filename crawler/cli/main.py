@@ -21,6 +21,13 @@ COMMANDS = {
     "serve": "crawler.cli.serve:serve_command",
     "ingest": "crawler.cli.distributed:ingest_command",
     "seed": "crawler.cli.distributed:seed_command",
+    "localsite": "crawler.cli.localsite:localsite_command",
+    "search": "crawler.cli.reading:search_command",
+    "show": "crawler.cli.reading:show_command",
+    "diff": "crawler.cli.reading:diff_command",
+    "check": "crawler.cli.ops:check_command",
+    "notify": "crawler.cli.ops:notify_command",
+    "prune": "crawler.cli.ops:prune_command",
 }
 
 

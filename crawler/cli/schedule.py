@@ -11,9 +11,8 @@ from dataclasses import replace
 
 import click
 
-from crawler.cli.args import database, db_option, parse_pairs
+from crawler.cli.args import check_writable_db, database, db_option, open_reading_db, parse_pairs
 from crawler.scheduler.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
-from storage import open_db
 from storage.schedule import jobs_status
 
 EXIT_ALREADY_RUNNING = 3
@@ -38,10 +37,15 @@ def _local_sites(stack: ExitStack, config):
     return replace(config, jobs=tuple(jobs))
 
 
+#: ``-c/--config``, for every command that reads the scheduler's configuration.
+config_option = click.option(
+    "-c", "--config", "config_path", type=click.Path(dir_okay=False),
+    default=lambda: os.environ.get("RELEASEWATCH_CONFIG"),
+    help=f"TOML configuration (env RELEASEWATCH_CONFIG; default ./{DEFAULT_CONFIG} if present).")
+
+
 @click.command("schedule")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              default=lambda: os.environ.get("RELEASEWATCH_CONFIG"),
-              help=f"TOML configuration (env RELEASEWATCH_CONFIG; default ./{DEFAULT_CONFIG} if present).")
+@config_option
 @db_option(configured=True)
 @click.option("--every", multiple=True, metavar="JOB=DURATION", help="Run JOB at this interval, e.g. osce=10m.")
 @click.option("--cron", multiple=True, metavar='JOB="CRONTAB"', help='Run JOB on a crontab line, e.g. un_news="*/5 * * * *".')
@@ -76,6 +80,7 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    check_writable_db(config.db)  # a mistyped --db creates no directory tree
     with ExitStack() as stack:
         try:
             configure_logging(config.log_file, max_bytes=config.log_max_bytes, backups=config.log_backups)
@@ -115,6 +120,18 @@ def _status_rows(jobs: list[dict], running: bool) -> list[tuple[str, ...]]:
     return rows
 
 
+def _runs_summary(db) -> str:
+    """``3 crawl runs recorded, the last #3 osce ok at 2026-...`` (or none)."""
+    if "crawl_runs" not in db.table_names():
+        return "no crawl runs recorded"
+    count = db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0]
+    last = db.execute("SELECT id, spider, status, started_at FROM crawl_runs "
+                      "ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
+    if not last:
+        return "no crawl runs recorded"
+    return f"{count} crawl run(s) recorded, the last #{last[0]} {last[1]} {last[2]} at {last[3]}"
+
+
 @click.command("status")
 @db_option(configured=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
@@ -133,12 +150,10 @@ def status_command(db_path, as_json) -> None:
             db_path = database(load_config(os.environ.get("RELEASEWATCH_CONFIG")).db)
         except ConfigError as exc:
             raise click.UsageError(f"{exc} (or give --db)") from None
+    db = open_reading_db(db_path)
     try:
-        db = open_db(db_path, create=False)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        jobs = jobs_status(db)
+        jobs = jobs_status(db) if "schedule_jobs" in db.table_names() else []
+        runs = _runs_summary(db) if not jobs else None
     finally:
         db.close()
     pid = lock_holder(db_path)
@@ -148,7 +163,7 @@ def status_command(db_path, as_json) -> None:
         return
     click.echo(f"scheduler: {f'running (pid {pid})' if pid is not None else 'not running'}, database {db_path}")
     if not jobs:
-        click.echo("no scheduled jobs yet: start one with `releasewatch schedule`")
+        click.echo(f"no scheduled jobs yet ({runs}): start the scheduler with `releasewatch schedule`")
         return
     rows = _status_rows(jobs, pid is not None)
     if sys.stdout.isatty():

@@ -49,12 +49,12 @@ def prepare_db(path: str) -> None:
 
 def osce_rounds() -> tuple[dict, dict]:
     """The OSCE site before and after: an edited release and a changed menu."""
-    releases = osce.generated_releases(9) + osce.seed_releases()
+    releases = osce.seed_releases()  # the captures only: nothing in the demo is made up
     menu = osce.seed_menu()
-    before = osce.build_site(releases, menu)
+    before = osce.seed_site()
     edited = list(releases)
-    first = edited[9]  # the 2024 seed release gets a new closing sentence
-    edited[9] = replace(first, paragraphs=first.paragraphs[:-1] + [
+    first = edited[0]  # the 2024 seed release gets a new closing sentence
+    edited[0] = replace(first, paragraphs=first.paragraphs[:-1] + [
         first.paragraphs[-1] + " The two Organizations will report on progress at the next meeting."])
     states = [("Switzerland – OSCE Chairpersonship 2026" if s == "Switzerland" else
                "Finland" if s.startswith("Finland") else s) for s in menu.states]
@@ -66,17 +66,18 @@ def osce_rounds() -> tuple[dict, dict]:
 
 # spider -> (base URL setting, pages of its local copy given the copy's own URL)
 LOCAL_SITES: dict[str, tuple[str, Callable[[str], dict]]] = {
-    "osce": ("OSCE_BASE_URL", lambda url: osce_rounds()[0]),
+    "osce": ("OSCE_BASE_URL", osce.seed_site),
     "un_news": ("UN_NEWS_BASE_URL",
-                lambda url: un_news.build_site(un_news.generated_stories(8) + un_news.seed_stories(), url)),
-    "un_press": ("UN_PRESS_BASE_URL", lambda url: un_press.build_site(un_press.sample_releases(), base=url)),
+                lambda url: un_news.build_site(un_news.seed_stories(), url)),
+    "un_press": ("UN_PRESS_BASE_URL", un_press.seed_site),
 }
 
 
-def local_site(spider: str) -> tuple[str, LocalSite]:
-    """The base-URL setting and a (not yet started) local copy of a spider's site."""
+def local_site(spider: str, port: int = 0) -> tuple[str, LocalSite]:
+    """The base-URL setting and a (not yet started) local copy of a spider's site on
+    ``port`` (0: a free one); ``OSError`` when the port is taken."""
     setting, pages = LOCAL_SITES[spider]
-    site = LocalSite()
+    site = LocalSite(port=port)
     site.pages = pages(site.url)
     return setting, site
 

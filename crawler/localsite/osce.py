@@ -397,3 +397,17 @@ def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> lis
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
+
+
+def seed_site(url: str = "") -> dict[str, Page]:
+    """The local copy as captured: the seed releases and menu (what ``releasewatch
+    localsite osce`` serves and the demo's first round crawls)."""
+    return build_site(seed_releases(), seed_menu())
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.osce [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite.serve import module_main
+
+    module_main("osce", "OSCE_BASE_URL", seed_site, sys.argv[1:])

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from storage.schema import DEFAULT_DB
-from storage.sources import default_every
+from storage.sources import default_every, unknown_source
 
 DEFAULT_CONFIG = "releasewatch.toml"
 DEFAULT_EVERY = default_every()  # storage/sources.py
@@ -219,8 +219,11 @@ def _job(name: str, raw: Any, *, timeout: float, settings: dict[str, str]) -> Jo
             raise ConfigError(f"{where}: set every (e.g. every = \"30m\") or cron")
     if every is not None and every <= 0:
         raise ConfigError(f"{where} every: must be more than 0 seconds")
+    spider = str(raw.get("spider", name))
+    if (unknown := unknown_source(spider)) is not None:
+        raise ConfigError(f"{where} spider: {unknown}")
     return JobConfig(
-        name=name, spider=str(raw.get("spider", name)), every=every, cron=cron,
+        name=name, spider=spider, every=every, cron=cron,
         jitter=parse_duration(raw["jitter"], f"{where} jitter") if "jitter" in raw else None,
         timeout=parse_duration(raw["timeout"], f"{where} timeout") if "timeout" in raw else timeout,
         args=_strings(raw.get("args", {}), f"{where} args"),

@@ -218,7 +218,7 @@ class Scheduler:
         run = news.run
         level = {"ok": logging.INFO, "degraded": logging.WARNING}.get(outcome.status, logging.ERROR)
         line = summary_line(outcome.run_id, job.spider, {**run, "status": outcome.status, "reason": outcome.reason})
-        log.log(level, "job %s: %s (%.1fs, exit %s)", job.name, line, time.monotonic() - clock, outcome.exit_code)
+        log.log(level, "job %s: %s (%.1fs, exit %s)", job.name, line, time.monotonic() - clock, outcome.cli_exit_code)
         self.notifier.run_finished(job.name, news)
         return outcome
 

@@ -88,6 +88,15 @@ class Notifier:
     def enabled(self) -> bool:
         return self.apprise is not None
 
+    def send_test(self) -> bool:
+        """Send a test message to every URL; whether every notifier accepted it."""
+        import apprise
+
+        return bool(self.apprise.notify(
+            title="releasewatch: test notification",
+            body="This is a test message from `releasewatch notify --test`: notifications reach you.",
+            body_format=apprise.NotifyFormat.TEXT, notify_type=apprise.NotifyType.INFO))
+
     def run_finished(self, job: str, news: RunNews) -> bool | None:
         """Notify about a run if it is worth it; ``None`` when nothing was sent, else
         whether every notifier accepted the message. Never raises."""
