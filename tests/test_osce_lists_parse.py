@@ -14,7 +14,7 @@ from spiders.extract import menu_section, parse_html
 from spiders.osce import MENU_LISTS, OsceSpider
 
 SEED = osce.seed_menu()
-STYLES = ("drupal", "plain", "buttons")
+STYLES = ("drupal", "plain", "buttons", "live")
 BASE = "https://www.osce.org"
 
 
