@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extruct.jsonld import JsonLdExtractor
-from extruct.opengraph import OpenGraphExtractor
-
 from storage.normalize import normalize_for_hash, parse_date
 
 ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "PressRelease", "WebPage")
@@ -48,6 +45,10 @@ def read_structured(root, url: str) -> Structured:
 
     JSON-LD of an article type wins over Open Graph; values that do not parse are ignored.
     """
+    # Imported on first use: extruct's package loads all its parsers (rdflib...), ~0.5 s.
+    from extruct.jsonld import JsonLdExtractor
+    from extruct.opengraph import OpenGraphExtractor
+
     out = Structured()
     data = {}
     for name, extractor in (("json-ld", JsonLdExtractor()), ("opengraph", OpenGraphExtractor())):
