@@ -161,3 +161,15 @@ def test_scrapy_check_contracts_pass():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Ran 8 contracts" in proc.stderr and "OK" in proc.stderr, proc.stderr  # feed, story, article
+
+
+@pytest.mark.parametrize("un_news_site", ["live"], indirect=True)
+def test_structured_date_that_disagrees_with_the_page_degrades_the_run(un_news_site, db_path):
+    page = un_news_site.pages[KOSOVO.path]
+    un_news_site.pages[KOSOVO.path] = Page(page.body.replace('"datePublished": "2009-10-05',
+                                                             '"datePublished": "2009-10-07'))
+    result = crawl(un_news_site, db_path)
+    assert result.scalar("SELECT published FROM releases WHERE url LIKE ?", ["%" + KOSOVO.path]) == "2009-10-05"
+    assert last_run(result)["status"] == "degraded"
+    assert [r["error"] for r in result.rows("SELECT error FROM crawl_errors")] == [
+        "structured data disagrees with the page: published: page 2009-10-05, JSON-LD datePublished 2009-10-07"]
