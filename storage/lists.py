@@ -32,6 +32,13 @@ first snapshot of a list is the baseline and records no change rows.
    letters covering at least 60% of the shorter rest: ``Czech Republic`` -> ``Czechia``,
    ``Turkey`` -> ``Türkiye``), or they differ by small edits (difflib ratio >= 0.85).
 
+Unrelated neighbours (``Slovakia`` / ``Slovenia``, ``Mission to Serbia`` /
+``Mission to Skopje``) fail rule 2; look-alikes such as ``Austria`` / ``Australia`` pass
+it, and rule 1 is what keeps them apart. Outside the lists of States, a renamed entry
+that also moved elsewhere fails rule 1 and is recorded as a removal and an addition
+(nothing is lost, only less neat).
+Several candidates are paired best-similarity first, each entry at most once.
+
 **States by identity.** In the lists of States (``STATE_LISTS``) a removed and an added
 entry whose names are the same country (``storage.countries.country_code``: ISO 3166
 via pycountry, plus former names) are one renamed entry wherever each sits, so
@@ -39,12 +46,6 @@ via pycountry, plus former names) are one renamed entry wherever each sits, so
 though it moved in the alphabetical list; two names of different countries are never
 a rename. Names that are not countries, and other lists (field operations), follow the
 rename rule above.
-
-Unrelated neighbours (``Slovakia`` / ``Slovenia``, ``Mission to Serbia`` /
-``Mission to Skopje``) fail rule 2; look-alikes such as ``Austria`` / ``Australia`` pass
-it, and rule 1 is what keeps them apart. A renamed entry that also moved elsewhere fails
-rule 1 and is recorded as a removal and an addition (nothing is lost, only less neat).
-Several candidates are paired best-similarity first, each entry at most once.
 
 **Only healthy data is compared** (SITES.md: a failed or empty page never means "every
 State left"). An observation is not compared when the spider marked it unhealthy (page
