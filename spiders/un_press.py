@@ -27,7 +27,9 @@ URL_PREFIXES = {"sgsm": "SG/SM", "sga": "SG/A", "sgt": "SG/T", "sc": "SC", "ga":
                 "gaef": "GA/EF", "gashc": "GA/SHC", "gal": "GA/L", "gaab": "GA/AB",
                 "gaspd": "GA/SPD", "gadis": "GA/DIS", "ecosoc": "ECOSOC", "dev": "DEV", "hr": "HR",
                 "org": "ORG", "pi": "PI", "dsgsm": "DSG/SM", "obv": "OBV", "wom": "WOM"}
-_META_LINE = re.compile(rf"^(?:{SYMBOL.pattern}|{'|'.join(DOCUMENT_TYPES)}|\d{{1,2}} \w+ \d{{4}})$")
+# Lines around the title that are not body: symbol, type, date, a meeting subtitle.
+_META_LINE = re.compile(rf"^(?:{SYMBOL.pattern}|{'|'.join(DOCUMENT_TYPES)}|\d{{1,2}} \w+ \d{{4}}"
+                        r"|\d+(?:st|nd|rd|th) Meeting \((?:AM|PM|Night)\))$")
 
 
 def symbol_from_url(url: str) -> str | None:
