@@ -1,7 +1,9 @@
 """Write the local sites' pages to files: ``python -m crawler.localsite.export tests/files``.
 
 The saved pages are the fixtures that the per-field parser tests and ``scrapy check``
-contracts read. Regenerate after changing a site builder; keep old variants beside new.
+contracts read. Regenerate after changing a site builder; keep old markup variants as
+variants in the builders, since every file in ``tests/files`` comes from here
+(``tests/test_fixture_files.py`` fails when they differ).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ EVIDENCE = {
     "osce": "osce.org Drupal 7 markup as read by a public Go/colly crawler of osce.org (megaCrawler "
             "'osce' plugin: div.content--header>h1, span.date-display-single, "
             "div.content--content>div>div.pane-content, div.field-field-item-source a, "
-            "ul.osce-download-links>li>a, dt.search-title>h3>a, li.pager-next>a) and SITES.md's older class names",
+            "ul.osce-download-links>li>a, dt.search-title>h3>a, li.pager-next>a) and the older Drupal class names of the legacy markup",
     "un_news": "news.un.org Drupal 10 markup as read by independent public scrapers (h1 span.field--name-title, "
                "span.views-field-field-news-date time.datetime, views-field-field-news-topics, "
                "views-field-field-news-story-lead p, field--name-field-text-column p/h3, "
@@ -111,8 +113,8 @@ def basis(name: str) -> str:
     if "redesign" in name:
         return "a made-up redesign with unknown class names (robustness), words from the seed captures"
     if "legacy" in name:
-        return "the older Drupal class names SITES.md lists, words from the seed captures"
-    return "our reading of SITES.md (tags guessed, never seen live), words from the seed captures"
+        return "the older (Drupal 6) class names of the legacy markup, words from the seed captures"
+    return "our reading of the site notes, docs/sites.md (tags guessed, never seen live), words from the seed captures"
 
 
 def with_header(name: str, body: str | bytes) -> str | bytes:

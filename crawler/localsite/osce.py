@@ -1,4 +1,4 @@
-"""A local copy of osce.org, built from the seed captures (SITES.md, "osce.org").
+"""A local copy of osce.org, built from the seed captures (docs/sites.md, "osce.org").
 
 Pages look like the Drupal site: the full mega-menu (Fields of work, Countries with the
 Participating States, Structures and institutions with the Field operations), header,
@@ -16,7 +16,7 @@ a``; listing ``dl`` rows ``dt.search-title > h3 > a`` with the date in the follo
 ``dd.search-result-news .publishing-date``; pager ``li.pager-next > a``; the menu as
 Drupal 7 menu blocks (``li.expanded > a`` heading, nested ``ul.menu``). Evidence: a
 public Go (colly) crawler of osce.org (megaCrawler's ``osce`` plugin) whose selectors
-are exactly these, found with the code search; and SITES.md's list of older class names.
+are exactly these, found with the code search; the same older class names as the ``legacy`` markup.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def parse_seed(name: str, path: str, variant: str = "current") -> Release:
 
 
 def seed_releases() -> list[Release]:
-    """The three seed releases, newest first, at the paths SITES.md names."""
+    """The three seed releases, newest first, at the paths docs/sites.md names."""
     return [
         parse_seed("osce_2024_council_of_europe.txt", "/secretariat/568421"),
         parse_seed("osce_2020_rama_lavrov.txt", "/chairpersonship/446341"),
@@ -183,7 +183,7 @@ def d7_page_html(menu: Menu, title: str, main: str) -> str:
 
 
 def menu_html(menu: Menu) -> str:
-    """The site menu with the headed sections SITES.md describes, in ``menu.style``."""
+    """The site menu with the headed sections docs/sites.md describes, in ``menu.style``."""
     if menu.style == "live":
         return _d7_menu(menu)
     if menu.style == "plain":
