@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from crawler.crawl.problems import report_problem
 from crawler.crawl.spider_args import truthy
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
+from spiders.structured import conflicts, read_structured
 
 
 def request_meta(response: Response) -> dict:
@@ -97,6 +98,21 @@ class ReleaseSpider(scrapy.Spider):
     def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
         """Report a page that did not give what it should (see ``crawler.crawl.problems``)."""
         report_problem(self.crawler, url, reason, entry=entry)
+
+    def check_structured(self, response: Response, item) -> None:
+        """Fill the title and date a page states only in structured form (JSON-LD, ``og:``
+        and ``article:`` meta), and report every field where that disagrees with the
+        visible text: the release is stored as the page shows it, the run is degraded."""
+        try:
+            root = response.selector.root  # the unmodified page, parsed once per response
+        except AttributeError:  # not a text response
+            return
+        stated = read_structured(root, response.url)
+        for name in ("title", "published"):
+            if not item.get(name) and getattr(stated, name):
+                item[name] = getattr(stated, name)
+        for line in conflicts(item, stated):
+            self.problem(response.url, f"structured data disagrees with the page: {line}")
 
     # --- listings ---------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:

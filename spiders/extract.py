@@ -364,7 +364,11 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
             node = node.getparent()
             if node is None or sum(1 for link in node.iter("a") if link in listed) > 1:
                 break  # the row ends where the next listed link begins
-            date = find_date(node.text_content())
+            text = node.text_content()
+            following = node.getnext() if node.tag == "dt" else None
+            if following is not None and following.tag == "dd":  # a dl row: its details follow
+                text = f"{text} {following.text_content()}"
+            date = find_date(text)
             if date:
                 break
         rows.append(ListingRow(url, clean_text(a.text_content()) or None, date))

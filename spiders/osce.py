@@ -42,6 +42,9 @@ PARTNER_LISTS = {
     "mediterranean_partners": "Mediterranean Partners for Co-operation",
 }
 CLOSED_LINK = "Closed field activities"
+# Drupal 7 class names (docs/sites.md, "osce.org"): read when the labels are missing.
+D7_DATE = "span.date-display-single"
+D7_SOURCE = "div.field-field-item-source a::text"
 
 
 def starts_body(block: Block) -> bool:
@@ -66,8 +69,10 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
             meta[label] = meta.get(label) or values
         body = body[:after]
     # Neither the content type nor the title (a layout without h1 repeats it) is body.
+    # A line that is only a date (Drupal 7 prints one above the body) is not body either.
     not_body = ("press release", page.title.casefold())
-    paragraphs = [p for p in body_paragraphs(body) if p.casefold() not in not_body]
+    paragraphs = [p for p in body_paragraphs(body)
+                  if p.casefold() not in not_body and not (len(p) < 40 and parse_date(p))]
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page
@@ -79,13 +84,15 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     for label in ("Date", "Publishing date"):
         loader.add_value("published", meta.get(label, []))
     loader.add_value("published", date)
+    loader.add_value("published", response.css(f"{D7_DATE}::attr(content), {D7_DATE}::text").getall())
     loader.add_value("published", request_meta(response).get("listing_date"))
     loader.add_value("published", response.xpath(
         "//main//time/@datetime | //article//time/@datetime"
         " | //meta[@property='article:published_time']/@content").getall())
     loader.add_value("place", meta.get("Place", []))
     loader.add_value("place", place)
-    loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", []))
+    loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", [])
+                     or [t.strip() for t in response.css(D7_SOURCE).getall() if t.strip()])
     loader.add_value("fields_of_work", meta.get("Fields of work", []) + meta.get("Field of work", []))
     loader.add_value("body", paragraphs)
     return loader.load_item()
@@ -118,6 +125,7 @@ class OsceSpider(ReleaseSpider):
         if item is None:
             self.problem(response.url, "no release found on the page (maintenance page or new layout?)")
             return
+        self.check_structured(response, item)
         if not parse_date(item.get("published")):
             self.problem(response.url, "release without a readable date")
         yield item

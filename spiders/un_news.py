@@ -36,7 +36,7 @@ from storage.normalize import clean_text, normalize_for_hash, parse_date
 TITLE = ("h1 .field--name-title", "h1")
 TOPICS = (".views-field-field-news-topics a", ".field--name-field-news-topics a")
 LEAD = (".views-field-field-news-story-lead", ".field--name-field-news-story-lead")
-TEXT = (".field--name-field-text-column", ".field--name-body")
+TEXT = (".field--name-field-text-column", ".views-field-field-news-story-body", ".field--name-body")
 PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "blockquote", "li")
 
 
@@ -167,6 +167,8 @@ class UnNewsSpider(ReleaseSpider):
         @scrapes source url title published topics lead body
         """
         item = extract_story(response, self.source)
+        if item is not None:
+            self.check_structured(response, item)
         if item is None or not item.get("title"):
             self.problem(response.url, "no story found on the page (maintenance page or new layout?)")
             return

@@ -15,7 +15,7 @@ from spiders.menus import menu_section
 from spiders.osce import MENU_LISTS, OsceSpider
 
 SEED = osce.seed_menu()
-STYLES = ("drupal", "plain", "buttons")
+STYLES = ("drupal", "plain", "buttons", "live")
 BASE = "https://www.osce.org"
 
 
