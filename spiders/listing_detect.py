@@ -4,7 +4,7 @@ The release rows of a listing are its repeated blocks that each hold one link pl
 date or a teaser: every link on the page is climbed up to its *block* (the largest
 ancestor that links nowhere else), blocks are grouped by their tag/class path, and the
 groups are scored by repetition, dates, teasers and title-like link texts; groups in
-menus, headers, footers, sidebars, tag clouds and "related" boxes are penalised. The
+menus, headers, footers, sidebars, tag clouds and "related" boxes are left out. The
 pager is the link to the next page of rows: ``rel=next``, a "Next"/"›"/"Load more"
 link, the numbered pager's next number, or a link to ``?page=N+1``.
 
@@ -163,7 +163,9 @@ def _score(group: _Group) -> float:
     if dated < 0.5 and teased < 0.5:
         return 0.0  # release rows carry a date or a teaser
     noisy = sum(_noisy(block) for block, _, _ in group.rows) / len(group.rows)
-    return n * (dated + teased * 0.6 + wordy) * (1 - 0.9 * noisy)
+    if noisy > 0.5:
+        return 0.0  # a menu, a sidebar, a tag cloud or a "related" box
+    return n * (dated + teased * 0.6 + wordy) * (1 - noisy)
 
 
 def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None) -> Listing:
