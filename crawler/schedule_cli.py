@@ -13,6 +13,7 @@ import click
 
 from crawler.cli_args import parse_pairs
 from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
+from crawler.watch_jobs import with_watch_jobs
 from storage import open_db
 from storage.schedule import jobs_status
 
@@ -26,6 +27,9 @@ def _local_sites(stack: ExitStack, config):
 
     jobs = []
     for job in config.jobs:
+        if job.spider == "watch":  # a watch crawls the URL it was added with
+            jobs.append(job)
+            continue
         if job.spider not in LOCAL_SITES:
             click.echo(f"--local-site: no local copy of {job.spider}; job {job.name} left out", err=True)
             continue
@@ -70,8 +74,10 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
     from crawler.scheduler import AlreadyRunning, DaemonLock, Scheduler, configure_logging
 
     try:
+        config = load_config(config_path)
+        db_path = db_path or os.environ.get("RELEASEWATCH_DB")
         config = with_overrides(
-            load_config(config_path), db=db_path or os.environ.get("RELEASEWATCH_DB"),
+            with_watch_jobs(config, db_path or config.db), db=db_path,
             every=parse_pairs(every, "--every"), cron=parse_pairs(cron, "--cron"),
             settings=parse_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
         notifier = Notifier(config.notify.urls, config.notify.on)
