@@ -13,7 +13,7 @@ from crawler.cli_args import parse_pairs
 from crawler.runner import run_crawl
 
 DEFAULT_DB = "releasewatch.db"
-SPIDERS = ("osce", "un_news", "un_press", "article")
+SPIDERS = ("osce", "un_news", "un_press", "article", "watch")
 
 
 def db_option(func):
@@ -87,6 +87,7 @@ def demo(db_path, serve, port) -> None:
         serve_db(db_path, port=port, echo=click.echo)
 
 import crawler.changes_cli  # noqa: E402, F401  (registers `releasewatch changes` on main)
+import crawler.watch_cli  # noqa: E402, F401  (issue 21: registers `releasewatch watch` on main)
 from crawler.schedule_cli import schedule_command, status_command  # noqa: E402
 from crawler.serve import serve_command  # noqa: E402
 
