@@ -72,3 +72,13 @@ def test_links_to_other_sites_and_not_html_are_no_rows():
 ])
 def test_dates_in_listing_text(text, iso):
     assert date_in(text) == iso
+
+
+def test_the_local_osce_listing_is_read_without_its_spider():
+    from crawler.localsite import osce
+
+    releases = osce.seed_releases()
+    pages = osce.build_site(releases)
+    listing = detect_listing(pages["/press-releases"].data, "http://127.0.0.1:8000/press-releases")
+    assert len(listing.rows) == len(releases) and all(row.date for row in listing.rows)
+    assert listing.signature.endswith("div.views-row") and listing.next_url is None  # one page
