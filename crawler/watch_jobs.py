@@ -9,19 +9,19 @@ from pathlib import Path
 
 from crawler.schedule_config import ConfigError, JobConfig, ScheduleConfig, parse_duration
 from storage import open_db
-from storage.watches import WatchError, get_watch, list_watches
+from storage.watches import Watch, WatchError, get_watch, list_watches
 
 SPIDER = "watch"
 DEFAULT_EVERY = 3600.0  # a watch's interval unless `watch add --every` says otherwise
 
 
-def watch_url(db_path: str, name: str) -> str | None:
-    """The listing URL of watch ``name`` (None: no such watch; the run then fails loudly)."""
+def load_watch(db_path: str, name: str) -> Watch | None:
+    """The saved watch ``name`` (None: no such watch; the run then fails loudly)."""
     if not db_path or not Path(db_path).exists():
         return None
     db = open_db(db_path)
     try:
-        return get_watch(db, name).url
+        return get_watch(db, name)
     except WatchError:
         return None
     finally:
@@ -43,7 +43,7 @@ def with_watch_jobs(config: ScheduleConfig, db_path: str) -> ScheduleConfig:
         db.close()
     jobs = {job.name: job for job in config.jobs}
     for watch in watches:
-        args = {"name": watch.name, "url": watch.url}
+        args = {"name": watch.name, "url": watch.url, **({"rows": watch.rows} if watch.rows else {})}
         job = jobs.get(watch.name)
         if job is not None:
             if job.spider == SPIDER:

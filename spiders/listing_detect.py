@@ -101,16 +101,21 @@ def _site_links(root, page_url: str) -> list[tuple[object, str]]:
     return out
 
 
-def _block(a, url: str, target_of: dict) -> object:
-    """The largest ancestor of link ``a`` that links nowhere but ``url``."""
-    block = a
+def _block(a, url: str, target_of: dict, expected: str | None = None) -> object:
+    """The largest ancestor of link ``a`` that links nowhere but ``url``; or, on the way
+    there, the element shaped like the ``expected`` rows (a last page's single row)."""
+    chain = [a]
     for node in a.iterancestors():
         if node.tag in CONTAINERS:
             break  # a list of one row is still a list, not the row
         if any(target_of.get(link, url) != url for link in node.iter("a")):
             break
-        block = node
-    return block
+        chain.append(node)
+    if expected:
+        for node in reversed(chain):
+            if same_rows(_signature(node), expected):
+                return node
+    return chain[-1]
 
 
 def _title(block, a) -> str:
@@ -147,9 +152,18 @@ class _Group:
     score: float = 0.0
 
 
-def _score(group: _Group) -> float:
+def same_rows(signature: str | None, expected: str | None) -> bool:
+    """Whether two row signatures name the same rows: their last two steps agree (a
+    "load more" fragment lacks the page around its rows)."""
+    if not signature or not expected:
+        return False
+    return signature.split(" > ")[-2:] == expected.split(" > ")[-2:]
+
+
+def _score(group: _Group, expected: str | None = None) -> float:
     n = len({url for _, _, url in group.rows})
-    if n < MIN_ROWS:
+    known = same_rows(group.signature, expected)  # rows like the first page's: a last page may hold one
+    if n < (1 if known else MIN_ROWS):
         return 0.0
     dated = sum(1 for block, _, _ in group.rows if _date(block)) / len(group.rows)
     teased, wordy = 0, 0
@@ -165,11 +179,16 @@ def _score(group: _Group) -> float:
     noisy = sum(_noisy(block) for block, _, _ in group.rows) / len(group.rows)
     if noisy > 0.5:
         return 0.0  # a menu, a sidebar, a tag cloud or a "related" box
-    return n * (dated + teased * 0.6 + wordy) * (1 - noisy)
+    return n * (dated + teased * 0.6 + wordy) * (1 - noisy) * (10 if known else 1)
 
 
-def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None) -> Listing:
-    """The release rows and pager of a listing page (``Listing.problem`` says why none)."""
+def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None, *,
+                   expected: str | None = None) -> Listing:
+    """The release rows and pager of a listing page (``Listing.problem`` says why none).
+
+    ``expected`` is the rows' signature on an earlier page (or when the watch was added):
+    rows like those win, even a single one on a last page.
+    """
     root = parse_html(body, encoding)
     if root is None:
         return Listing(problem="the listing page is not HTML")
@@ -182,13 +201,13 @@ def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None
     for a, url in links:
         if url == next_url:
             continue
-        block = _block(a, url, target_of)
+        block = _block(a, url, target_of, expected)
         signature = _signature(block)
         group = groups.setdefault(signature, _Group(signature))
         if not any(url == seen for _, _, seen in group.rows):
             group.rows.append((block, a, url))
     for group in groups.values():
-        group.score = _score(group)
+        group.score = _score(group, expected)
     best = max(groups.values(), key=lambda g: g.score, default=None)
     if best is None or best.score <= 0:
         return Listing(next_url=next_url, pager=pager, problem=(

@@ -29,18 +29,22 @@ class WatchSpider(ReleaseSpider):
 
     name = "watch"
 
-    def __init__(self, *args: Any, name: str | None = None, url: str | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, name: str | None = None, url: str | None = None,
+                 rows: str | None = None, **kwargs: Any):
         super().__init__(*args, name=name, **kwargs)
         self.source = self.name
         self.watch_url = url
+        self.rows = rows  # the rows' signature when the watch was added (a hint, not a requirement)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not spider.watch_url and spider.name != cls.name:
-            from crawler.watch_jobs import watch_url
+            from crawler.watch_jobs import load_watch
 
-            spider.watch_url = watch_url(crawler.settings.get("RELEASEWATCH_DB"), spider.name)
+            saved = load_watch(crawler.settings.get("RELEASEWATCH_DB"), spider.name)
+            if saved is not None:
+                spider.watch_url, spider.rows = saved.url, spider.rows or saved.rows
         host = urlsplit(spider.watch_url or "").hostname
         spider.allowed_domains = [host] if host else []
         return spider
@@ -58,7 +62,8 @@ class WatchSpider(ReleaseSpider):
         if not hasattr(response, "text"):
             self.problem(response.url, "listing page is not a web page", entry=page == 0)
             return
-        listing = detect_listing(response.body, response.url, response.encoding)
+        expected = response.meta.get("rows") or self.rows
+        listing = detect_listing(response.body, response.url, response.encoding, expected=expected)
         if not listing.rows:  # a redesign, a maintenance page: loud on the first run
             self.problem(response.url, f"listing page {page + 1} of watch {self.name}: {listing.problem}")
             return
@@ -67,7 +72,8 @@ class WatchSpider(ReleaseSpider):
         for row in listing.rows:
             yield self.release_request(row)
         if listing.next_url and page + 1 < self.max_listing_pages and listing.next_url != response.url:
-            yield self.request(listing.next_url, self.parse_listing, listing=True, next_page=True, page=page + 1)
+            yield self.request(listing.next_url, self.parse_listing, listing=True, next_page=True, page=page + 1,
+                               rows=listing.signature)
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
         from spiders.watch_extract import read_release

@@ -82,3 +82,24 @@ def test_the_local_osce_listing_is_read_without_its_spider():
     listing = detect_listing(pages["/press-releases"].data, "http://127.0.0.1:8000/press-releases")
     assert len(listing.rows) == len(releases) and all(row.date for row in listing.rows)
     assert listing.signature.endswith("div.views-row") and listing.next_url is None  # one page
+
+
+def test_a_last_page_with_a_single_row_is_read_with_the_first_pages_rows_in_mind():
+    room = build("council")
+    first = detect_listing(room.pages[room.listing].data, BASE + room.listing)
+    last_path = room.listing_pages[-1]
+    alone = detect_listing(room.pages[last_path].data, BASE + last_path)
+    assert alone.rows == [] and "no release rows" in alone.problem  # one card is no pattern...
+    known = detect_listing(room.pages[last_path].data, BASE + last_path, expected=first.signature)
+    assert [row.url for row in known.rows] == [BASE + room.releases[-1].path]  # ...but the first page's rows
+    assert known.rows[0].date == room.releases[-1].published.isoformat()
+
+
+def test_events_and_featured_blocks_in_the_main_column_are_not_rows():
+    for site, noise in (("ohchr", "/events/"), ("mfa", "/speeches/")):
+        room = build(site)
+        listing = detect_listing(room.pages[room.listing_pages[-1]].data, BASE + room.listing_pages[-1])
+        assert listing.rows and not any(noise in row.url for row in listing.rows)
+    room = build("nato")  # the hero repeats the newest release: still one row
+    listing = detect_listing(room.pages[room.listing].data, BASE + room.listing)
+    assert [row.url for row in listing.rows] == [BASE + r.path for r in room.releases[:9]]

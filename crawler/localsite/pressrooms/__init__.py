@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-from crawler.localsite.pressrooms.corpus import Release, make_releases, most_read, page, release_page
+from crawler.localsite.pressrooms.corpus import (
+    Release,
+    events,
+    featured,
+    make_releases,
+    most_read,
+    page,
+    release_page,
+)
 from crawler.localsite.server import LocalSite, Page
 
 
@@ -110,6 +118,7 @@ class Style:
     fragment_pages: bool = False  # pages after the first are "load more" fragments
     group: Callable[[list[Release]], str] | None = None
     start: date = date(2024, 6, 14)
+    extra: str = ""  # more dated links in the main column: "events", "speeches" or "featured"
 
 
 def _next_text(text: str, attrs: str = "") -> Callable[[str, int, int], str]:
@@ -132,12 +141,13 @@ def _geneva_groups(rows: list[Release]) -> str:
 
 STYLES: dict[str, Style] = {
     "nato": Style("NATO", "/cps/en/natohq/news.htm", 24, nato_row, lambda s: f'<div class="grid">{s}</div>',
-                  lambda b, n, p: numbered(b, n, p), per_page=9, date_style="meta"),
+                  lambda b, n, p: numbered(b, n, p), per_page=9, date_style="meta", extra="featured"),
     "coe": Style("Council of Europe", "/en/web/portal/newsroom", 20, coe_row,
                  lambda s: f'<ul class="newsroom-list">{s}</ul>',
                  _next_text("›", ' title="Go to next page"'), date_style="jsonld"),
     "ohchr": Style("OHCHR", "/en/latest", 22, ohchr_row, lambda s: f'<div class="view-content">{s}</div>',
-                   lambda b, n, p: f'<a rel="next" href="{b}?page={n + 1}">Older</a>' if n < p else ""),
+                   lambda b, n, p: f'<a rel="next" href="{b}?page={n + 1}">Older</a>' if n < p else "",
+                   extra="events"),
     "unhcr": Style("UNHCR", "/news/press-releases", 26, unhcr_row, lambda s: f'<div class="results">{s}</div>',
                    lambda b, n, p: (f'<a class="btn load-more" href="{b}?page={n + 1}&amp;ajax=1">Load more</a>'
                                     if n < p else ""),
@@ -146,14 +156,14 @@ STYLES: dict[str, Style] = {
     "eeas": Style("EEAS", "/eeas/press-material_en", 21, eeas_row,
                   lambda s: f'<table class="views-table"><thead><tr><th>Date</th><th>Title</th><th>Type</th>'
                             f'</tr></thead><tbody>{s}</tbody></table>',
-                  lambda b, n, p: numbered(b, n, p, zero=True), date_style="meta",
+                  lambda b, n, p: numbered(b, n, p, zero=True), date_style="meta", extra="events",
                   page_url=lambda b, n: b if n == 1 else f"{b}?page={n - 1}"),
     "icrc": Style("ICRC", "/en/whats-new", 18, icrc_row, lambda s: f'<dl class="news">{s}</dl>',
                   lambda b, n, p: f'<p class="next"><a href="{b}?page={n + 1}">Next page</a></p>' if n < p else "",
                   per_page=7, date_style="jsonld"),
     "mfa": Style("Ministry for Foreign Affairs", "/current-affairs/press-releases", 25, mfa_row,
                  lambda s: f'<ul class="press-releases">{s}</ul>', _next_text("»"), per_page=10,
-                 date_style="text"),
+                 date_style="text", extra="speeches"),
     "oldstyle": Style("Permanent Mission", "/press/index.html", 16, oldstyle_row,
                       lambda s: f'<div><p>Statements and press releases of the Mission.</p>{s}</div>',
                       lambda b, n, p: (f'<p><a href="/press/archive-{n + 1}.html">Older releases</a></p>'
@@ -164,7 +174,7 @@ STYLES: dict[str, Style] = {
                     lambda b, n, p: (f'<div class="arrows"><a href="{b}?page={n + 1}"><img src="/i/arrow.svg" '
                                      'alt=""></a></div>' if n < p else ""),
                     per_page=9, group=_geneva_groups),
-    "council": Style("Council of the EU", "/en/press/press-releases", 19, council_row,
+    "council": Style("Council of the EU", "/en/press/press-releases", 17, council_row,
                      lambda s: f'<div class="row">{s}</div>', _next_text("Show more"), per_page=8,
                      date_style="jsonld"),
 }
@@ -194,6 +204,10 @@ def build(name: str, *, redesign: bool = False) -> PressRoom:
         pager = style.pager(style.listing, n, len(chunks))
         path = style.page_url(style.listing, n)
         room.listing_pages.append(path)
+        if style.extra == "featured" and n == 1:
+            body = featured(rows[0]) + body
+        elif style.extra:
+            pager += events(style.start, style.extra)
         if redesign:
             body, pager = '<div id="app" data-src="/api/news"></div><script src="/app.js"></script>', ""
         if style.fragment_pages and n > 1:

@@ -116,6 +116,23 @@ def most_read(start: date) -> str:
     return f'<aside class="sidebar"><section class="most-read"><h3>Most read</h3><ul>{items}</ul></section>{tag_cloud()}</aside>'
 
 
+def events(start: date, kind: str = "events") -> str:
+    """A block of dated links in the main column that are not releases (events, speeches)."""
+    titles = ["Conference on media freedom in the digital age", "Expert meeting on water diplomacy",
+              "High-level panel on the protection of civilians"]
+    items = "".join(
+        f'<li><a href="/{kind}/{i}-{t.split()[0].lower()}">{t}</a> <span>{(start + timedelta(days=7 * i)).strftime("%d %B %Y")}</span>'
+        f'<p>Venue: Palais des Nations, Geneva. Registration is open until the end of the month.</p></li>'
+        for i, t in enumerate(titles, 1))
+    return f'<section class="{kind}-block"><h2>Upcoming {kind}</h2><ul class="{kind}">{items}</ul></section>'
+
+
+def featured(release: Release) -> str:
+    """A hero block on top of a listing: the newest release again, bigger."""
+    return (f'<div class="hero"><a href="{release.path}"><img src="/img/hero.jpg" alt=""></a><h2><a href="{release.path}">'
+            f'{escape(release.title)}</a></h2><p>{escape(release.teaser)}</p></div>')
+
+
 def page(org: str, title: str, main: str, *, head: str = "", aside: str = "") -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | {escape(org)}</title>'
             f'{head}</head><body>{header(org)}<div class="layout"><main id="content">{main}</main>{aside}</div>'

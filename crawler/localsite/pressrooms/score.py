@@ -61,15 +61,17 @@ def score(room: PressRoom, base: str, found: Iterable[Mapping], *, pages: int = 
 
 
 def score_listing(name: str) -> Score:
-    """Detect the rows of every listing page of press room ``name``, following the pager."""
+    """Detect the rows of every listing page of press room ``name``, following the pager
+    (each page expects the rows of the one before, as the spider does)."""
     room = build(name)
-    url, seen, rows = BASE + room.listing, [], []
+    url, seen, rows, expected = BASE + room.listing, [], [], None
     while url and url not in seen and len(seen) < 20:
         seen.append(url)
         page = room.pages.get(url.removeprefix(BASE))
         if page is None:
             break
-        listing = detect_listing(page.data, url)
+        listing = detect_listing(page.data, url, expected=expected)
+        expected = listing.signature or expected
         rows += [{"url": r.url, "title": r.title, "date": r.date} for r in listing.rows]
         url = listing.next_url
     return score(room, BASE, rows, pages=len(seen))
