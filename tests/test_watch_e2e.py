@@ -74,6 +74,8 @@ def test_a_second_run_stops_at_known_releases_and_asks_conditionally(tmp_path):
     assert releases and all(h.conditional and h.status == 304 for h in releases)
     runs = rows(tmp_path, "SELECT status, items_new, items_unchanged FROM crawl_runs ORDER BY id")
     assert runs[1] == {"status": "ok", "items_new": 0, "items_unchanged": 8}
+    assert rows(tmp_path, "SELECT job, spider, schedule FROM schedule_jobs") == [
+        {"job": "eeas", "spider": "watch", "schedule": "every 1h"}]
 
 
 def test_a_redesigned_listing_is_a_degraded_run_on_the_first_run_naming_what_is_missing(tmp_path):
