@@ -67,7 +67,7 @@ def add_watch(db: sqlite_utils.Database, watch: Watch) -> Watch:
 def list_watches(db: sqlite_utils.Database) -> list[Watch]:
     if TABLE not in db.table_names():
         return []
-    return [Watch(**row) for row in db.query(f"SELECT name, url, every, created_at, rows FROM {TABLE} ORDER BY name")]
+    return [Watch(**row) for row in db.query("SELECT name, url, every, created_at, rows FROM watches ORDER BY name")]
 
 
 def get_watch(db: sqlite_utils.Database, name: str) -> Watch:
@@ -81,4 +81,4 @@ def remove_watch(db: sqlite_utils.Database, name: str) -> None:
     """Forget a watch; the releases it stored stay."""
     get_watch(db, name)
     with db.atomic():
-        db.execute(f"DELETE FROM {TABLE} WHERE name = ?", [name])
+        db.execute("DELETE FROM watches WHERE name = ?", [name])
