@@ -160,10 +160,10 @@ def same_rows(signature: str | None, expected: str | None) -> bool:
     return signature.split(" > ")[-2:] == expected.split(" > ")[-2:]
 
 
-def _score(group: _Group, expected: str | None = None) -> float:
+def _score(group: _Group, expected: str | None = None, known_min: int = 1) -> float:
     n = len({url for _, _, url in group.rows})
     known = same_rows(group.signature, expected)  # rows like the first page's: a last page may hold one
-    if n < (1 if known else MIN_ROWS):
+    if n < (known_min if known else MIN_ROWS):
         return 0.0
     dated = sum(1 for block, _, _ in group.rows if _date(block)) / len(group.rows)
     teased, wordy = 0, 0
@@ -183,11 +183,12 @@ def _score(group: _Group, expected: str | None = None) -> float:
 
 
 def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None, *,
-                   expected: str | None = None) -> Listing:
+                   expected: str | None = None, known_min: int = 1) -> Listing:
     """The release rows and pager of a listing page (``Listing.problem`` says why none).
 
     ``expected`` is the rows' signature on an earlier page (or when the watch was added):
-    rows like those win, even a single one on a last page.
+    rows like those win, even ``known_min`` of them (a last page may hold one release; a
+    first page after a redesign must still show ``MIN_ROWS``, so pass that there).
     """
     root = parse_html(body, encoding)
     if root is None:
@@ -207,7 +208,7 @@ def detect_listing(body: bytes | str, page_url: str, encoding: str | None = None
         if not any(url == seen for _, _, seen in group.rows):
             group.rows.append((block, a, url))
     for group in groups.values():
-        group.score = _score(group, expected)
+        group.score = _score(group, expected, known_min)
     best = max(groups.values(), key=lambda g: g.score, default=None)
     if best is None or best.score <= 0:
         return Listing(next_url=next_url, pager=pager, problem=(

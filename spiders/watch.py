@@ -21,7 +21,7 @@ from scrapy.http import Response
 
 from crawler.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider
-from spiders.listing_detect import detect_listing
+from spiders.listing_detect import MIN_ROWS, detect_listing
 
 
 class WatchSpider(ReleaseSpider):
@@ -62,8 +62,9 @@ class WatchSpider(ReleaseSpider):
         if not hasattr(response, "text"):
             self.problem(response.url, "listing page is not a web page", entry=page == 0)
             return
-        expected = response.meta.get("rows") or self.rows
-        listing = detect_listing(response.body, response.url, response.encoding, expected=expected)
+        expected = response.meta.get("rows") or self.rows  # the previous page's rows, or watch add's
+        listing = detect_listing(response.body, response.url, response.encoding, expected=expected,
+                                 known_min=1 if page else MIN_ROWS)
         if not listing.rows:  # a redesign, a maintenance page: loud on the first run
             self.problem(response.url, f"listing page {page + 1} of watch {self.name}: {listing.problem}")
             return

@@ -103,3 +103,11 @@ def test_events_and_featured_blocks_in_the_main_column_are_not_rows():
     room = build("nato")  # the hero repeats the newest release: still one row
     listing = detect_listing(room.pages[room.listing].data, BASE + room.listing)
     assert [row.url for row in listing.rows] == [BASE + r.path for r in room.releases[:9]]
+
+
+def test_the_saved_rows_do_not_make_one_stray_block_a_listing_on_a_first_page():
+    page = ("<html><body><main><div><p>3 May 2024 <a href='/a'>Alpha release text here</a></p></div>"
+            "<p>Contact the press office.</p></main></body></html>")
+    expected = "main > div > p"
+    assert detect_listing(page, "http://example.org/", expected=expected).rows  # a later page: one row is fine
+    assert detect_listing(page, "http://example.org/", expected=expected, known_min=3).rows == []
