@@ -9,7 +9,7 @@ pager is the link to the next page of rows: ``rel=next``, a "Next"/"›"/"Load m
 link, the numbered pager's next number, or a link to ``?page=N+1``.
 
 Plain lxml, no Scrapy: the spider (``spiders/watch.py``) and the CLI's preview
-(``crawler/watch_preview.py``) use it alike.
+(``crawler/cli/watch_preview.py``) use it alike.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""OSCE press releases and the menu's tracked lists (SITES.md, "osce.org").
+"""OSCE press releases and the menu's tracked lists (docs/sites.md, "osce.org").
 
     scrapy crawl osce                       # new releases, and the lists
     scrapy crawl osce -a full=1             # revisit every listing page
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     Block,

@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider
 from spiders.listing_detect import MIN_ROWS, detect_listing
 
 
 class WatchSpider(ReleaseSpider):
-    """The watch ``-a name=`` (its URL from the database, or ``-a url=``)."""
+    """The watch ``-a name=`` (its URL ``-a url=``, else the saved one, loaded by
+    ``crawler.crawl.watches.WatchLoader``)."""
 
     name = "watch"
 
@@ -39,15 +40,20 @@ class WatchSpider(ReleaseSpider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        if not spider.watch_url and spider.name != cls.name:
-            from crawler.watch_jobs import load_watch
-
-            saved = load_watch(crawler.settings.get("RELEASEWATCH_DB"), spider.name)
-            if saved is not None:
-                spider.watch_url, spider.rows = saved.url, spider.rows or saved.rows
-        host = urlsplit(spider.watch_url or "").hostname
-        spider.allowed_domains = [host] if host else []
+        spider.use_watch(spider.watch_url, spider.rows)
         return spider
+
+    @property
+    def needs_watch(self) -> bool:
+        """A watch name without its URL: ``crawler.crawl.watches.WatchLoader`` reads the
+        saved watch (spiders never open the database) and calls :meth:`use_watch`."""
+        return not self.watch_url and self.name != WatchSpider.name
+
+    def use_watch(self, url: str | None, rows: str | None = None) -> None:
+        """Crawl the listing at ``url`` (and stay on its host)."""
+        self.watch_url, self.rows = url, self.rows or rows
+        host = urlsplit(url or "").hostname
+        self.allowed_domains = [host] if host else []
 
     async def start(self):
         if self.name == WatchSpider.name or not self.watch_url:

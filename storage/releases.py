@@ -8,7 +8,7 @@ caller needs no second query to count new / changed / unchanged items.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +17,9 @@ import sqlite_utils
 from storage import neardup
 from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
+from storage.sources import primary_sources, publishes_own_releases, source_rank
 
-PRIMARY_SOURCES = ("osce", "un_news", "un_press")
-ONE_OFF_SOURCE = "article"  # `scrapy crawl article`: single pages of any site
+PRIMARY_SOURCES = primary_sources()  # storage/sources.py
 LIST_FIELDS = ("fields_of_work", "issuers", "topics")
 META_FIELDS = ("published", "place", "symbol", "document_type", "lead", *LIST_FIELDS)
 
@@ -103,19 +103,6 @@ def store_release(
         return _store_new_url(db, row, now)
 
 
-def store_releases(
-    db: sqlite_utils.Database, items: Iterable[Mapping[str, Any]], *, now: str | None = None
-) -> list[StoreResult]:
-    """Store many releases in one transaction (each still all-or-nothing on its own).
-
-    Same results as ``store_release`` item by item, for a fraction of the commits: for
-    bulk loads. An invalid item raises ``InvalidRelease`` and nothing is stored.
-    """
-    now = now or utcnow()
-    with db.atomic():
-        return [store_release(db, item, now=now) for item in items]
-
-
 def _store_seen_url(
     db: sqlite_utils.Database, row: dict, now: str,
     release_id: int, url_hash: str | None, release_hash: str, release_source: str,
@@ -183,13 +170,6 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
     return StoreResult(NEW, release_id)
 
 
-def source_rank(source: str) -> int:
-    """Whose copy of a release wins: a built-in source (2) over a watched press room
-    (``releasewatch watch``, 1) over a single article page (0). A UN story republished
-    by a watched mirror is one release, filed under UN News whichever came first."""
-    return 2 if source in PRIMARY_SOURCES else 0 if source == ONE_OFF_SOURCE else 1
-
-
 def _told_apart(db: sqlite_utils.Database, row: dict, release_id: int) -> bool:
     """Whether a near-duplicate text is still another release: a different document
     symbol, or, from the same press room (built-in or watched), another title or date
@@ -198,7 +178,7 @@ def _told_apart(db: sqlite_utils.Database, row: dict, release_id: int) -> bool:
         "SELECT source, symbol, published, title FROM releases WHERE id = ?", [release_id]).fetchone()
     if row["symbol"] and symbol and row["symbol"] != symbol:
         return True
-    if row["source"] != source or source == ONE_OFF_SOURCE:
+    if row["source"] != source or not publishes_own_releases(source):
         return False
     return bool(row["published"] and published and row["published"] != published) or (
         normalize_for_hash(row["title"] or "") != normalize_for_hash(title or ""))
@@ -234,9 +214,7 @@ def _touch(db: sqlite_utils.Database, release_id: int, url: str, now: str, url_h
     )
 
 
-def _refresh_metadata(
-    db: sqlite_utils.Database, release_id: int, row: dict, *, only_missing: bool = False
-) -> None:
+def _refresh_metadata(db: sqlite_utils.Database, release_id: int, row: dict) -> None:
     """Update metadata columns that the page now states differently (or states at all)."""
     current = db.execute(
         f"SELECT {', '.join(META_FIELDS)} FROM releases WHERE id = ?", [release_id]
@@ -245,8 +223,6 @@ def _refresh_metadata(
     for field, old in zip(META_FIELDS, current, strict=True):
         new = row.get(field)
         if new in (None, "", "[]") or new == old:
-            continue
-        if only_missing and old not in (None, "", "[]"):
             continue
         updates[field] = new
     if updates:

@@ -2,7 +2,7 @@
 
 A watch is a listing URL of any site with a name (the ``source`` of its releases) and
 an interval; the scheduler daemon runs each like a built-in spider
-(``crawler/watch_jobs.py``), as ``scrapy crawl watch -a name=NAME``.
+(``crawler/scheduler/watches.py``), as ``scrapy crawl watch -a name=NAME``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from storage.schema import utcnow
+from storage.normalize import utcnow
+from storage.sources import names
 
 TABLE = "watches"
-RESERVED = ("osce", "un_news", "un_press", "article", "watch")  # the built-in spiders' sources
+RESERVED = names()  # the built-in spiders' sources (storage/sources.py), "watch" included
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 
 

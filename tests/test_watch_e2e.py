@@ -13,14 +13,14 @@ import pytest
 from crawler.localsite.pressrooms import STYLES, build, press_room_site
 from crawler.localsite.pressrooms.score import score
 from storage import open_db
-from tests.conftest import FAST
+from tests.conftest import FAST, scrapy_crawl
 
 pytestmark = pytest.mark.slow
 WAIT_S = 120  # an upper bound for a crawl of a local site, never a speed assertion
 
 
 def releasewatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from crawler.cli.main import main; main()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=WAIT_S)
 
 
@@ -59,6 +59,22 @@ def test_each_press_room_is_watched_with_one_command_and_crawled_by_the_schedule
         result.line()
     (run,) = rows(tmp_path, "SELECT spider, status, trigger, items_new FROM crawl_runs")
     assert run == {"spider": name, "status": "ok", "trigger": f"schedule:{name}", "items_new": len(room.releases)}
+
+
+def test_a_bare_scrapy_crawl_watch_reads_the_saved_watch_in_the_crawl_not_in_the_spider(tmp_path):
+    """`scrapy crawl watch -a name=NAME`: the spider gets the saved URL from a crawl
+    component (crawler.crawl.watches), since spiders never open the database."""
+    with press_room_site("eeas") as (site, room):
+        assert releasewatch("watch", "add", site.url + room.listing, "--name", "eeas",
+                            "--db", str(tmp_path / "rw.db"), cwd=tmp_path).returncode == 0
+        crawl = scrapy_crawl("watch", tmp_path / "rw.db", args={"name": "eeas"})
+        assert crawl.returncode == 0, crawl.output[-2000:]
+        scrapy_crawl("watch", tmp_path / "rw.db", args={"name": "nowhere"})  # no such watch: loud
+    (run, failed) = rows(tmp_path, "SELECT spider, status, items_new, reason FROM crawl_runs ORDER BY id")
+    assert run == {"spider": "eeas", "status": "ok", "items_new": len(room.releases), "reason": "ok"}
+    assert (failed["spider"], failed["status"], failed["items_new"]) == ("nowhere", "failed", 0)
+    assert "no watch to run" in failed["reason"]
+    assert rows(tmp_path, "SELECT count(*) AS n FROM releases WHERE source = 'eeas'") == [{"n": len(room.releases)}]
 
 
 def test_a_second_run_stops_at_known_releases_and_asks_conditionally(tmp_path):
@@ -128,7 +144,7 @@ def test_bad_urls_are_one_clear_error_line_and_nothing_is_saved(tmp_path, url, e
 
 
 def test_the_watch_commands_load_neither_scrapy_nor_twisted():
-    code = ("import sys; import crawler.watch_cli, crawler.watch_preview, crawler.watch_jobs; "
+    code = ("import sys; import crawler.cli.watch, crawler.cli.watch_preview, crawler.scheduler.watches; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=WAIT_S)
     assert result.stdout.strip() == "[]", result.stderr

@@ -1,9 +1,10 @@
-"""Watches become scheduler jobs (crawler/watch_jobs.py) next to the configured ones."""
+"""Watches become scheduler jobs (crawler/scheduler/watches.py) next to the configured ones."""
 
 from __future__ import annotations
 
-from crawler.schedule_config import parse_config, with_overrides
-from crawler.watch_jobs import load_watch, with_watch_jobs
+from crawler.crawl.watches import load_watch
+from crawler.scheduler.config import parse_config, with_overrides
+from crawler.scheduler.watches import with_watch_jobs
 from storage import open_db
 from storage.watches import Watch, add_watch
 
