@@ -88,6 +88,7 @@ ITEM_PIPELINES = {
     "crawler.crawl.pipelines.StoragePipeline": 800,
 }
 EXTENSIONS = {
+    "crawler.crawl.watches.WatchLoader": 490,  # before CrawlHealth: `scrapy crawl watch -a name=NAME`
     "crawler.crawl.health.CrawlHealth": 500,
     "crawler.crawl.progress.ProgressReporter": 510,
 }

@@ -17,7 +17,7 @@ import sqlite_utils
 from storage import neardup
 from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
-from storage.sources import primary_sources
+from storage.sources import primary_sources, publishes_own_releases, source_rank
 
 PRIMARY_SOURCES = primary_sources()  # storage/sources.py
 LIST_FIELDS = ("fields_of_work", "issuers", "topics")
@@ -113,7 +113,7 @@ def _store_seen_url(
         if row["source"] == release_source:
             _refresh_metadata(db, release_id, row)
         return StoreResult(UNCHANGED, release_id)
-    if row["source"] != release_source and release_source in PRIMARY_SOURCES:
+    if source_rank(release_source) > source_rank(row["source"]):
         # A mirror's copy changed: the release itself did not.
         _touch(db, release_id, row["url"], now, row["content_hash"])
         return StoreResult(UNCHANGED, release_id)
@@ -148,7 +148,7 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
         release_id, source = known
         _add_url(db, release_id, row, now, score)
         db.execute("UPDATE releases SET last_seen = ? WHERE id = ?", [now, release_id])
-        if source == "article" and row["source"] != "article":
+        if source_rank(row["source"]) > source_rank(source):
             # The original turned up after a mirror: its source, text and metadata win.
             # Same release, same content: still one version, now with the original's text.
             db.execute(
@@ -172,13 +172,13 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
 
 def _told_apart(db: sqlite_utils.Database, row: dict, release_id: int) -> bool:
     """Whether a near-duplicate text is still another release: a different document
-    symbol, or, from the same primary source, another title or date (formulaic
-    statements such as the Security Council's differ in a few words only)."""
+    symbol, or, from the same press room (built-in or watched), another title or date
+    (formulaic statements such as the Security Council's differ in a few words only)."""
     source, symbol, published, title = db.execute(
         "SELECT source, symbol, published, title FROM releases WHERE id = ?", [release_id]).fetchone()
     if row["symbol"] and symbol and row["symbol"] != symbol:
         return True
-    if row["source"] != source or source not in PRIMARY_SOURCES:
+    if row["source"] != source or not publishes_own_releases(source):
         return False
     return bool(row["published"] and published and row["published"] != published) or (
         normalize_for_hash(row["title"] or "") != normalize_for_hash(title or ""))

@@ -16,7 +16,8 @@ def start_run(
     """Insert (or claim, when the scheduler pre-created it) a ``running`` row.
 
     A claimed row keeps its start time and trigger: the run began when its process was
-    started, not when the spider opened; ``pid`` becomes the crawl's own.
+    started, not when the spider opened; ``pid`` becomes the crawl's own, and ``spider``
+    the running spider's name (``scrapy crawl watch -a name=nato`` runs as ``nato``).
     """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
@@ -25,7 +26,7 @@ def start_run(
     table = db.table("crawl_runs")
     if run_id is not None:
         if table.count_where("id = ?", [run_id]):
-            table.update(run_id, {"status": "running", "pid": pid})
+            table.update(run_id, {"status": "running", "pid": pid, "spider": spider})
         else:
             table.insert({"id": run_id, **row})
         return run_id

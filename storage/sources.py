@@ -2,13 +2,19 @@
 
 Plain data, no imports: the spiders' names, ``releasewatch crawl``/``seed`` choices, the
 scheduler's default jobs, the demo and storage's primary-source rule all come from
-:data:`SOURCES`. Adding a source is one spider file whose ``name`` is a new entry's
+:data:`SOURCES`; a ``source`` that is no entry's name is a watched press room
+(``releasewatch watch``, run by the ``watch`` spider), ranked by :func:`source_rank`.
+Adding a source is one spider file whose ``name`` is a new entry's
 ``name``, plus that entry (docs/adding-a-source.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: The spider that runs the press rooms saved by ``releasewatch watch add`` (docs/watch.md).
+#: Its releases' ``source`` is the watch's name, a name that is in no entry below.
+WATCH = "watch"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ SOURCES: tuple[Source, ...] = (
     Source("un_news", "UN News stories (news.un.org)", every=15 * 60.0),
     Source("un_press", "UN meetings coverage and press releases (press.un.org)", every=30 * 60.0),
     Source("article", "One article at any URL (-a url=...), e.g. a mirror's copy", primary=False),
+    Source(WATCH, "A watched press room (-a name=NAME, saved by `releasewatch watch add`)", primary=False),
 )
 
 
@@ -56,3 +63,20 @@ def unknown_source(name: str) -> str | None:
     if name in names():
         return None
     return f"unknown spider {name!r} (spiders: {', '.join(names())})"
+
+
+def source_rank(source: str) -> int:
+    """Whose copy of a release wins, for storage's primary-source rule: a primary source
+    (2) over a watched press room (1: a ``source`` that is no entry's name, the name of a
+    ``releasewatch watch``) over a non-primary source such as ``article`` (0). A UN story
+    republished by a watched mirror is one release, filed under UN News whichever came first."""
+    for entry in SOURCES:
+        if entry.name == source:
+            return 2 if entry.primary else 0
+    return 1
+
+
+def publishes_own_releases(source: str) -> bool:
+    """A primary source or a watched press room: its edits are versions, and two of its
+    releases that differ in date or title stay apart (formulaic releases)."""
+    return source_rank(source) > 0

@@ -75,7 +75,7 @@ def test_a_toy_source_added_the_documented_way_is_crawled_scheduled_and_stored(p
     assert facts.returncode == 0, facts.stderr
     assert json.loads(facts.stdout) == {
         "jobs": ["osce", "un_news", "un_press", "toy"], "primary": ["osce", "toy", "un_news", "un_press"],
-        "choices": ["osce", "un_news", "un_press", "article", "toy"]}
+        "choices": ["osce", "un_news", "un_press", "article", "watch", "toy"]}
     assert "toy" in run(project, "-m", "scrapy", "list").stdout.split()
 
     with LocalSite({"/statement": Page(PAGE)}) as site:

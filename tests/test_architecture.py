@@ -18,7 +18,8 @@ from storage import sources
 from tests.conftest import ROOT
 
 SCRAPY_FREE = ["crawler.scheduler.daemon", "crawler.distributed.ingest", "crawler.distributed.handoff",
-               "crawler.runner", "crawler.localsite.demo", "crawler.web.serve", "storage"]
+               "crawler.runner", "crawler.localsite.demo", "crawler.web.serve", "storage",
+               "crawler.cli.watch_preview", "crawler.scheduler.watches", "crawler.localsite.pressrooms.score"]
 LOADED = "sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'scrapy_redis'})"
 
 

@@ -28,6 +28,7 @@ COMMANDS = {
     "check": "crawler.cli.ops:check_command",
     "notify": "crawler.cli.ops:notify_command",
     "prune": "crawler.cli.ops:prune_command",
+    "watch": "crawler.cli.watch:watch_command",
 }
 
 

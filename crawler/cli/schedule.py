@@ -13,6 +13,8 @@ import click
 
 from crawler.cli.args import check_writable_db, database, db_option, open_reading_db, parse_pairs
 from crawler.scheduler.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
+from crawler.scheduler.watches import SPIDER as WATCH_SPIDER
+from crawler.scheduler.watches import with_watch_jobs
 from storage.schedule import jobs_status
 
 EXIT_ALREADY_RUNNING = 3
@@ -25,6 +27,9 @@ def _local_sites(stack: ExitStack, config):
 
     jobs = []
     for job in config.jobs:
+        if job.spider == WATCH_SPIDER:  # a watch crawls the URL it was added with
+            jobs.append(job)
+            continue
         if job.spider not in LOCAL_SITES:
             click.echo(f"--local-site: no local copy of {job.spider}; job {job.name} left out", err=True)
             continue
@@ -73,14 +78,16 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
     from crawler.scheduler.notify import Notifier
 
     try:
+        config = load_config(config_path)
+        db_path = db_path or database(config.db)  # the one --db rule: the watches are in it
+        check_writable_db(db_path)  # a mistyped --db creates no directory tree
         config = with_overrides(
-            load_config(config_path), db=db_path or os.environ.get("RELEASEWATCH_DB"),
+            with_watch_jobs(config, db_path), db=db_path,
             every=parse_pairs(every, "--every"), cron=parse_pairs(cron, "--cron"),
             settings=parse_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    check_writable_db(config.db)  # a mistyped --db creates no directory tree
     with ExitStack() as stack:
         try:
             configure_logging(config.log_file, max_bytes=config.log_max_bytes, backups=config.log_backups)

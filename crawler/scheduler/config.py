@@ -91,6 +91,8 @@ class ScheduleConfig:
     log_backups: int = 5
     jobs: tuple[JobConfig, ...] = ()
     notify: NotifyConfig = NotifyConfig()
+    timeout: float = 3600.0  # [scheduler] timeout: for jobs added later (watches)
+    settings: dict[str, str] = field(default_factory=dict)  # [settings]: likewise
 
     def job(self, name: str) -> JobConfig:
         for job in self.jobs:
@@ -264,6 +266,7 @@ def parse_config(raw: Mapping[str, Any]) -> ScheduleConfig:
         log_backups=int(sched.get("log_backups", 5)),
         jobs=tuple(job for job in jobs if job is not None),
         notify=NotifyConfig(urls=tuple(str(u) for u in urls if u), on=on),
+        timeout=timeout, settings=settings,
     )
 
 
