@@ -149,7 +149,7 @@ def test_unknown_spider_in_the_config_is_refused_when_loaded(tmp_path):
         proc = releasewatch(command, "--config", str(config), cwd=tmp_path, timeout=30)
         assert proc.returncode == 2, proc.stderr
         one_usage_error(proc.stderr, f"Error: {config}: [jobs.osce] spider: unknown spider 'osec' "
-                        "(spiders: osce, un_news, un_press, article)")
+                        "(spiders: osce, un_news, un_press, article, watch)")
     assert not (tmp_path / "rw.db").exists()
 
 
@@ -227,7 +227,7 @@ def test_scrapy_crawl_unknown_spider_is_one_line():
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr == "Error: unknown spider 'osec' (spiders: article, osce, un_news, un_press)\n"
+    assert proc.stderr == "Error: unknown spider 'osec' (spiders: article, osce, un_news, un_press, watch)\n"
 
 
 # --- 9. packaging ----------------------------------------------------------------------
