@@ -4,6 +4,7 @@ the result (headless Chromium driven by Playwright; no ``playwright install``)."
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.screenshots import CHROMIUM, CHROMIUM_ARGS, free_port, running
+from crawler.serve import datasette_args
 from storage import open_db, store_release
 from tests.browse_data import OSCE, SCRIPT, build_browse_db
 from tests.conftest import ROOT
@@ -127,3 +129,41 @@ def test_serve_refuses_a_database_that_does_not_exist(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--db", str(missing)])
     assert result.exit_code == 1 and "no database at" in result.output
     assert not missing.parent.exists()  # nothing created
+
+
+@pytest.fixture
+def read_only_dir(tmp_path) -> Iterator[Path]:
+    """A tmpfs remounted read-only (as root, file permissions would not stop a write)."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "none", str(mount)], capture_output=True).returncode:
+        pytest.skip("mount is not permitted here: cannot make a read-only filesystem")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_serve_a_read_only_database_read_only(read_only_dir, tmp_path):
+    """A copy on a read-only mount is served as it is, with one line saying so."""
+    db_path = read_only_dir / "archive.db"
+    ids = build_browse_db(db_path)
+    before = {p.name: p.read_bytes() for p in read_only_dir.iterdir()}
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only_dir)], check=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "serve.log"
+    with running([RELEASEWATCH, "serve", "--db", str(db_path), "--port", str(port)], url, log):
+        found = fetch_json(url + "archive/releases.json?_shape=array&_search=Lavrov")
+        assert [row["id"] for row in found] == [ids["script"]]
+        assert b"Mission to Skopje" in fetch(url + "archive/list_changes_feed.atom")
+    output = log.read_text()
+    assert f"{db_path} is read-only: serving it immutable" in output
+    assert "Traceback" not in output
+    assert {p.name: p.read_bytes() for p in read_only_dir.iterdir()} == before
+
+
+def test_read_only_serving_args(tmp_path):
+    args = datasette_args(tmp_path / "a.db", tmp_path / "m.json", read_only=True)
+    assert args[:3] == ["serve", "-i", str(tmp_path / "a.db")]
