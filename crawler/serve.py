@@ -57,7 +57,8 @@ def load_metadata(database: str = METADATA_DATABASE) -> dict:
 
 # Facet suggestions try a facet on every column of every page: two thirds of a search's
 # time on 20,000 releases (bench/search.py). The useful facets are configured.
-SETTINGS = {"suggest_facets": False}
+# Cells are cut at 160 characters in tables (a release is read on its own page).
+SETTINGS = {"suggest_facets": False, "truncate_cells_html": 160, "facet_time_limit_ms": 50}
 
 
 def datasette_options(db_path: str | os.PathLike) -> dict:

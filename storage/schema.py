@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.browse import ensure_browse
 from storage.search import ensure_search
 
 BUSY_TIMEOUT_MS = 30_000
@@ -193,3 +194,4 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for columns in spec.get("indexes", []):
             table.create_index(columns, if_not_exists=True)
     ensure_search(db)
+    ensure_browse(db)

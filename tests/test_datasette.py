@@ -409,3 +409,30 @@ async def test_metadata_follows_the_database_name(tmp_path):
     assert 'action="/demo/releases"' in (await get(ds, "/")).text
     assert len(await rows(ds, "/demo/latest_releases.json")) == 5
     assert facet_counts((await get(ds, "/demo/releases.json")).json())["year"]
+
+
+def test_edit_summary_kept_by_triggers_and_filled_on_migration(tmp_path):
+    """``release_edits`` (what "edited releases" reads) follows every new version, and a
+    database made before it existed gets it filled on open."""
+    path = tmp_path / "old.db"
+    ids = build_browse_db(path)
+    db = open_db(path)
+    expected = db.execute("select release_id, count(*), max(seen_at) from release_versions "
+                          "group by release_id having count(*) > 1").fetchall()
+    assert expected == db.execute("select release_id, versions, edited_at from release_edits").fetchall()
+    with db.atomic():  # as an older releasewatch left it
+        for name in ("release_versions_edits_ai", "release_versions_edits_ad"):
+            db.execute(f"drop trigger {name}")
+        db.execute("drop table release_edits")
+    db.close()
+    db = open_db(path)
+    assert expected == db.execute("select release_id, versions, edited_at from release_edits").fetchall()
+    store_release(db, {"source": "osce", "url": OSCE + "/pc/49473", "title": "Kosovo, again",
+                       "body": "A new text."})
+    edited = dict(db.execute("select release_id, versions from release_edits").fetchall())
+    assert edited == {ids["edited"]: 2, ids["kosovo"]: 2}
+    plan = " ".join(row[3] for row in db.execute(
+        "explain query plan select id from releases order by "
+        "coalesce(published, substr(first_seen, 1, 10)) desc, first_seen desc, id desc limit 100"))
+    assert "releases_newest" in plan and "TEMP B-TREE" not in plan
+    db.close()
