@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -71,10 +72,11 @@ async def rows(ds: Datasette, path: str) -> list[dict]:
 
 async def test_home_page_offers_search_queries_and_feeds(ds):
     html = (await get(ds, "/")).text
-    assert '<form action="/releasewatch/releases" method="get"' in html
-    assert 'name="_search"' in html
+    assert '<form action="/releasewatch/search" method="get"' in html
+    assert 'name="q"' in html and '<option value="relevance">' in html
     for link in ("latest_releases", "edited_releases", "list_changes_timeline", "current_lists",
-                 "mirrors", "crawl_health", "new_releases_feed.atom", "list_changes_feed.atom"):
+                 "mirrors", "crawl_health", "new_releases_feed.atom", "list_changes_feed.atom",
+                 "edited_releases_feed.atom"):
         assert f'href="{DB}/{link}"' in html
     assert "Release texts belong to their publishers" in html
 
@@ -155,6 +157,50 @@ async def test_search_title_and_body(ds, ids, query, role):
     assert [row["id"] for row in found] == [ids[role]]
 
 
+@pytest.mark.parametrize("order", ["", "newest", "relevance"])
+async def test_search_query_highlights_a_snippet(ds, ids, order):
+    found = await rows(ds, f"{DB}/search.json?q=Kosovo&order={order}")
+    assert {r["release_id"] for r in found} == {ids["kosovo"], ids["un_news"]}
+    by_id = {r["release_id"]: r for r in found}
+    assert "\x02Kosovo\x03" in by_id[ids["kosovo"]]["snippet"]
+    if order != "relevance":
+        published = [r["published"] for r in found]
+        assert published == sorted(published, reverse=True)
+    html = (await get(ds, f"{DB}/search?q=Kosovo&order={order}")).text
+    assert "<mark>Kosovo</mark>" in html
+    assert f'<a href="{DB}/releases/{ids["kosovo"]}">OSCE plays indispensable role' in html
+    other = "relevance" if order != "relevance" else "newest"
+    assert f'href="?q=Kosovo&amp;order={other}"' in html
+
+
+async def test_search_query_takes_any_text(ds, ids):
+    """Quotes, operators and markup are words to find, not FTS syntax or HTML."""
+    for q in ('"', "AND OR (", "Lavrov*", SCRIPT):
+        await get(ds, f"{DB}/search.json?" + urlencode({"q": q}))
+    found = await rows(ds, f"{DB}/search.json?" + urlencode({"q": "alert script"}))
+    assert [r["release_id"] for r in found] == [ids["script"]]
+    html = (await get(ds, f"{DB}/search?" + urlencode({"q": "alert script"}))).text
+    assert SCRIPT not in html and "&lt;<mark>script</mark>&gt;<mark>alert</mark>(1)" in html
+
+
+async def test_lists_shown_as_lists_and_ids_linked(ds, ids):
+    html = (await get(ds, f"{DB}/latest_releases")).text
+    assert '<ul class="cell-list"><li>OSCE Chairpersonship</li><li>OSCE Secretariat</li></ul>' in html
+    assert '["' not in html
+    assert f'<a href="{DB}/releases/{ids["kosovo"]}">{ids["kosovo"]}</a>' in html
+
+
+async def test_release_page_shows_the_body_once(ds, ids):
+    html = (await get(ds, f"{DB}/releases/{ids['kosovo']}")).text
+    assert "body.row.table-releases .rows-and-columns .col-body { display: none; }" in html
+    assert 'class="table row table-releases' in html or "row db-releasewatch table-releases" in html
+
+
+async def test_column_help_is_folded(ds):
+    html = (await get(ds, f"{DB}/releases")).text
+    assert 'summary.textContent = "About these columns"' in html
+
+
 async def test_search_box_on_releases_page(ds):
     html = (await get(ds, f"{DB}/releases?_search=Lavrov")).text
     assert 'id="_search"' in html and 'value="Lavrov"' in html
@@ -217,7 +263,7 @@ async def test_other_facets(ds):
 
 # --- canned queries ----------------------------------------------------------------
 
-QUERIES = ("latest_releases", "list_changes_timeline", "current_lists", "edited_releases",
+QUERIES = ("search", "latest_releases", "list_changes_timeline", "current_lists", "edited_releases",
            "mirrors", "crawl_health", "problem_runs", "new_releases_feed", "list_changes_feed",
            "edited_releases_feed")
 
@@ -227,13 +273,14 @@ async def test_canned_query_pages(ds, query):
     html = (await get(ds, f"{DB}/{query}")).text
     title = load_metadata()["databases"]["releasewatch"]["queries"][query]["title"]
     assert title in html
-    assert await rows(ds, f"{DB}/{query}.json")
+    assert '<pre id="sql-query">' not in html and '_show_sql=1">show</a>' in html  # SQL when asked
+    assert await rows(ds, f"{DB}/{query}.json" + ("?q=Kosovo" if query == "search" else ""))
 
 
 async def test_latest_releases(ds, ids):
     found = await rows(ds, f"{DB}/latest_releases.json")
     # the undated page counts as published when first seen (2025-01-10)
-    assert [r["id"] for r in found] == [ids["markup"], ids["edited"], ids["script"], ids["un_news"],
+    assert [r["release_id"] for r in found] == [ids["markup"], ids["edited"], ids["script"], ids["un_news"],
                                         ids["kosovo"]]
     assert found[2]["title"].startswith(SCRIPT)
 
@@ -406,7 +453,7 @@ async def test_metadata_follows_the_database_name(tmp_path):
     path = tmp_path / "demo.db"
     build_browse_db(path)
     ds = Datasette([str(path)], **datasette_options(path))
-    assert 'action="/demo/releases"' in (await get(ds, "/")).text
+    assert 'action="/demo/search"' in (await get(ds, "/")).text
     assert len(await rows(ds, "/demo/latest_releases.json")) == 5
     assert facet_counts((await get(ds, "/demo/releases.json")).json())["year"]
 
