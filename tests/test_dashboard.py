@@ -135,6 +135,22 @@ def test_membership_timeline(scripted):
         ("participating_states", "Mongolia", None): (T2, None),  # joined
     }
     assert all(r["bar_end"] == (r["until"] or r["bar_end"]) and r["bar_end"] > r["since"] for r in rows)
+    # coloured by what the entry was: the chair moves from Finland to Malta
+    roles = {(r["name"], r["since"]): r["role"] for r in rows}
+    assert roles[("Finland", T1)] == roles[("Malta", T2)].replace("2026", "2025") == CHAIR + " 2025"
+    assert roles[("Finland", T2)] == roles[("Mongolia", T2)] == "participating states"
+
+
+def test_charts_keep_colours_and_time_axes():
+    """One colour per source whatever the filter; months and times on true UTC time axes."""
+    charts = load_metadata()["plugins"]["datasette-dashboards"]["releasewatch"]["charts"]
+    color = charts["releases-per-month"]["display"]["encoding"]["color"]["scale"]
+    assert color["domain"] == ["osce", "un_news", "un_press", "article"] and len(set(color["range"])) == 4
+    for name in ("releases-per-month", "list-sizes", "membership-timeline", "runs-per-day"):
+        x = charts[name]["display"]["encoding"]["x"]
+        assert x["type"] == "temporal" and x["axis"]["formatType"] == "utc", name
+        assert "%I" not in x["axis"]["format"] and "%p" not in x["axis"]["format"], name
+        assert charts[name]["display"]["config"]["axis"]["labelOverlap"], name
 
 
 def test_latest_list_changes_link_their_rows(scripted):
@@ -142,13 +158,14 @@ def test_latest_list_changes_link_their_rows(scripted):
     assert {(r["list"], r["change"], r["item"]) for r in rows} == {
         ("participating_states", "added", "Mongolia"), ("participating_states", "note_changed", "Finland"),
         ("participating_states", "note_changed", "Malta"), ("field_operations", "removed", "Mission to Skopje")}
-    assert all(r["detected"].startswith('<a href="/releasewatch/list_changes/') for r in rows)
+    assert all(r["detected"].startswith('<a class="nowrap" href="/releasewatch/list_changes/') for r in rows)
 
 
 def test_latest_releases_link_and_escape(scripted):
     path, ids = scripted
     rows = chart_rows(path, "latest-releases", source="un_press")
-    assert [r["published"] for r in rows] == ["2025-03-30", "2025-03-02", "2025-02-11"]
+    assert [r["published"] for r in rows] == [f'<span class="nowrap">{day}</span>'
+                                             for day in ("2025-03-30", "2025-03-02", "2025-02-11")]
     assert rows[0]["title"] == f'<a href="/releasewatch/releases/{ids[7]}">Release 7 from un_press</a>'
 
 
