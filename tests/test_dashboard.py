@@ -350,5 +350,5 @@ def test_browser_draws_the_dashboard_and_a_diff(tmp_path):
         shots = shoot(url, db_path, ARTIFACTS)
     assert shots.errors == []
     assert (shots.charts, shots.tables) == (4, 3)
-    assert [p.name for p in shots.files] == ["dashboard.png", "release-diff.png"]
+    assert [p.name for p in shots.files] == ["search.png", "dashboard.png", "release-diff.png"]
     assert all(p.stat().st_size > 10_000 for p in shots.files)
