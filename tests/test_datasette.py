@@ -483,3 +483,17 @@ def test_edit_summary_kept_by_triggers_and_filled_on_migration(tmp_path):
         "coalesce(published, substr(first_seen, 1, 10)) desc, first_seen desc, id desc limit 100"))
     assert "releases_newest" in plan and "TEMP B-TREE" not in plan
     db.close()
+
+
+@pytest.mark.parametrize("query", ["", "?source=osce", "?_search=Kosovo", "?year=2007"])
+async def test_counted_facets_equal_datasettes_own(known, query):
+    """Facets read from the summary table (unfiltered) or counted on fewer columns
+    (filtered) show what Datasette's own facets count on the same rows."""
+    path = known[0]
+    ours = (await get(Datasette([str(path)], **datasette_options(path)), f"{DB}/releases.json{query}")).json()
+    builtin = "&".join(["_facet=source", "_facet=year", "_facet_array=issuers", "_facet_array=fields_of_work"])
+    bare = Datasette([str(path)], metadata={"databases": {"releasewatch": {"tables": {"releases": {
+        "fts_table": "releases_fts", "fts_pk": "id"}}}}})
+    theirs = (await get(bare, f"{DB}/releases.json{query}{'&' if query else '?'}{builtin}")).json()
+    assert facet_counts(ours) == facet_counts(theirs)
+    assert facet_counts(ours)["source"]
