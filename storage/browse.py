@@ -9,7 +9,6 @@
 - ``release_facet_counts``: how many releases have each source, year, issuer and field of
   work, kept by triggers on ``releases``, so the releases table page shows its facets
   without counting every release (``crawler/datasette/plugins/facets.py``).
-- ``releases_year``: an index on the ``year`` column, so a year facet reads the index.
 
 ``ensure_browse(db)`` is called by ``ensure_schema`` on every open: idempotent, and it
 fills the summary tables from the rows already stored when it creates them.
@@ -70,7 +69,6 @@ def _remove(row: str) -> str:
 
 FACET_COLUMNS = ", ".join(("source", "published", *ARRAY_FACETS))
 FACET_STATEMENTS = (
-    "CREATE INDEX IF NOT EXISTS releases_year ON releases (year)",
     f"CREATE TABLE IF NOT EXISTS {FACETS_TABLE} (facet TEXT NOT NULL, value TEXT NOT NULL, "
     "count INTEGER NOT NULL, PRIMARY KEY (facet, value))",
     f"CREATE TRIGGER IF NOT EXISTS releases_facets_ai AFTER INSERT ON releases BEGIN {_add('new')} END",
@@ -104,7 +102,7 @@ def ensure_browse(db: sqlite_utils.Database) -> None:
 
 
 NAMES = ("releases_newest", EDITS_TABLE, "release_versions_edits_ai", "release_versions_edits_ad",
-         "releases_year", FACETS_TABLE, "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
+         FACETS_TABLE, "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
 
 
 def _ready(db: sqlite_utils.Database) -> bool:
