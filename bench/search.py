@@ -176,8 +176,13 @@ async def measure(db_path: Path, words: list[str]) -> dict:
     results["search_page"] = await _times(ours, [f"{table}?{urlencode({'_search': w})}" for w in words])
     results["queries"] = {}
     for name, params in canned_queries(options["metadata"]).items():
-        paths = [f"/{DB_NAME}/{name}.json?{urlencode({p: w for p in params})}" for w in words]
-        results["queries"][name] = await _times(ours, paths if params else paths[: max(8, len(words) // 4)])
+        # Every named parameter set to the term; an "order" also measured as "relevance".
+        orders = [("", None), (" (by relevance)", "relevance")] if "order" in params else [("", None)]
+        for suffix, order in orders:
+            paths = [f"/{DB_NAME}/{name}.json?" + urlencode({p: order if p == "order" and order else w for p in params})
+                     for w in words]
+            results["queries"][name + suffix] = await _times(
+                ours, paths if params else paths[: max(8, len(words) // 4)])
     results["charts"] = {name: await _times(ours, paths * 3, warmup=1)
                          for name, paths in chart_paths(options["metadata"]).items()}
     return results
