@@ -75,8 +75,10 @@ def test_demo_ends_serving_a_searchable_database(tmp_path):
         assert "OSCE Chairperson-in-Office Edi Rama meet" in [row["title"][:40] for row in found]
         assert all("Lavrov" in row["title"] + row["body"] for row in found)
         edited = fetch_json(url + "demo/edited_releases.json?_shape=array")
-        assert len(edited) == 1 and "{+The two Organizations" in edited[0]["body_diff"]
-        for feed in ("new_releases_feed", "list_changes_feed"):
+        assert len(edited) == 1
+        diff = fetch(url + f"-/release-diff/{edited[0]['release_diff']}?database=demo").decode()
+        assert "<ins>The two Organizations" in diff
+        for feed in ("new_releases_feed", "list_changes_feed", "edited_releases_feed"):
             assert b"<feed" in fetch(url + f"demo/{feed}.atom")
         assert fetch_json(url + "demo/current_lists.json?_shape=array&_size=max")
 
