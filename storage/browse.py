@@ -18,94 +18,89 @@ from __future__ import annotations
 
 import sqlite_utils
 
-NEWEST_FIRST = "coalesce(published, substr(first_seen, 1, 10)) desc, first_seen desc, id desc"
-EDITS_TABLE = "release_edits"
-_EDITS_OF = f"""
-    INSERT INTO {EDITS_TABLE} (release_id, versions, edited_at)
+# The (facet, value) pairs of one releases row, as Datasette counts them: a column facet
+# counts non-null values, an array facet each distinct entry of a JSON list.
+_FACET_VALUES = """
+    SELECT 'source', {row}.source WHERE {row}.source IS NOT NULL
+    UNION ALL SELECT 'year', substr({row}.published, 1, 4) WHERE {row}.published IS NOT NULL
+    UNION ALL SELECT DISTINCT 'issuers', value FROM json_each(
+      CASE WHEN json_type({row}.issuers) = 'array' THEN {row}.issuers ELSE '[]' END) WHERE true
+    UNION ALL SELECT DISTINCT 'fields_of_work', value FROM json_each(
+      CASE WHEN json_type({row}.fields_of_work) = 'array' THEN {row}.fields_of_work ELSE '[]' END) WHERE true"""
+_ADD = """
+    INSERT INTO release_facet_counts (facet, value, count) SELECT *, 1 FROM ({values}) WHERE true
+    ON CONFLICT (facet, value) DO UPDATE SET count = count + 1;"""
+_REMOVE = """
+    UPDATE release_facet_counts SET count = count - 1 WHERE (facet, value) IN ({values});
+    DELETE FROM release_facet_counts WHERE count <= 0;"""
+_EDITS_OF = """
+    INSERT INTO release_edits (release_id, versions, edited_at)
     SELECT release_id, count(*), max(seen_at) FROM release_versions
-    WHERE release_id = {{id}} GROUP BY release_id HAVING count(*) > 1
-    ON CONFLICT (release_id) DO UPDATE SET versions = excluded.versions, edited_at = excluded.edited_at"""
-STATEMENTS = (
-    "CREATE INDEX IF NOT EXISTS releases_newest ON releases "
-    "(coalesce(published, substr(first_seen, 1, 10)) DESC, first_seen DESC, id DESC)",
-    f"CREATE TABLE IF NOT EXISTS {EDITS_TABLE} (release_id INTEGER PRIMARY KEY "
-    "REFERENCES releases(id), versions INTEGER NOT NULL, edited_at TEXT NOT NULL)",
-    f"CREATE INDEX IF NOT EXISTS {EDITS_TABLE}_edited_at ON {EDITS_TABLE} (edited_at)",
-    f"CREATE TRIGGER IF NOT EXISTS release_versions_edits_ai AFTER INSERT ON release_versions BEGIN"
-    f"{_EDITS_OF.format(id='new.release_id')}; END",
-    f"CREATE TRIGGER IF NOT EXISTS release_versions_edits_ad AFTER DELETE ON release_versions BEGIN "
-    f"DELETE FROM {EDITS_TABLE} WHERE release_id = old.release_id;"
-    f"{_EDITS_OF.format(id='old.release_id')}; END",
-)
-BACKFILL = f"""
-    INSERT OR REPLACE INTO {EDITS_TABLE} (release_id, versions, edited_at)
-    SELECT release_id, count(*), max(seen_at) FROM release_versions
-    GROUP BY release_id HAVING count(*) > 1"""
-
-FACETS_TABLE = "release_facet_counts"
-ARRAY_FACETS = ("issuers", "fields_of_work")
-COLUMN_FACETS = {"source": "{row}.source", "year": "substr({row}.published, 1, 4)"}
-
-
-def _facet_values(row: str) -> str:
-    """SELECT of (facet, value) for one releases row (``new`` or ``old``), as Datasette's
-    column facets (non-null values) and array facets (distinct entries) count them."""
-    parts = [f"SELECT '{name}', {expr.format(row=row)} WHERE {expr.format(row=row)} IS NOT NULL"
-             for name, expr in COLUMN_FACETS.items()]
-    parts += [f"SELECT DISTINCT '{name}', value FROM json_each(CASE WHEN json_type({row}.{name}) = 'array' "
-              f"THEN {row}.{name} ELSE '[]' END) WHERE true" for name in ARRAY_FACETS]
-    return " UNION ALL ".join(parts)
+    WHERE release_id = {row}.release_id GROUP BY release_id HAVING count(*) > 1
+    ON CONFLICT (release_id) DO UPDATE SET versions = excluded.versions, edited_at = excluded.edited_at;"""
 
 
 def _add(row: str) -> str:
-    return (f"INSERT INTO {FACETS_TABLE} (facet, value, count) SELECT *, 1 FROM ({_facet_values(row)}) "
-            f"WHERE true ON CONFLICT (facet, value) DO UPDATE SET count = count + 1;")
+    return _ADD.format(values=_FACET_VALUES.format(row=row))
 
 
 def _remove(row: str) -> str:
-    return (f"UPDATE {FACETS_TABLE} SET count = count - 1 WHERE (facet, value) IN ({_facet_values(row)}); "
-            f"DELETE FROM {FACETS_TABLE} WHERE count <= 0;")
+    return _REMOVE.format(values=_FACET_VALUES.format(row=row))
 
 
-FACET_COLUMNS = ", ".join(("source", "published", *ARRAY_FACETS))
-FACET_STATEMENTS = (
-    f"CREATE TABLE IF NOT EXISTS {FACETS_TABLE} (facet TEXT NOT NULL, value TEXT NOT NULL, "
+STATEMENTS = (
+    "CREATE INDEX IF NOT EXISTS releases_newest ON releases "
+    "(coalesce(published, substr(first_seen, 1, 10)) DESC, first_seen DESC, id DESC)",
+    "CREATE TABLE IF NOT EXISTS release_edits (release_id INTEGER PRIMARY KEY, "
+    "versions INTEGER NOT NULL, edited_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS release_edits_edited_at ON release_edits (edited_at)",
+    "CREATE TRIGGER IF NOT EXISTS release_versions_edits_ai AFTER INSERT ON release_versions BEGIN"
+    + _EDITS_OF.format(row="new") + " END",
+    "CREATE TRIGGER IF NOT EXISTS release_versions_edits_ad AFTER DELETE ON release_versions BEGIN"
+    " DELETE FROM release_edits WHERE release_id = old.release_id;" + _EDITS_OF.format(row="old") + " END",
+    "CREATE TABLE IF NOT EXISTS release_facet_counts (facet TEXT NOT NULL, value TEXT NOT NULL, "
     "count INTEGER NOT NULL, PRIMARY KEY (facet, value))",
-    f"CREATE TRIGGER IF NOT EXISTS releases_facets_ai AFTER INSERT ON releases BEGIN {_add('new')} END",
-    f"CREATE TRIGGER IF NOT EXISTS releases_facets_ad AFTER DELETE ON releases BEGIN {_remove('old')} END",
-    f"CREATE TRIGGER IF NOT EXISTS releases_facets_au AFTER UPDATE OF {FACET_COLUMNS} ON releases "
-    f"BEGIN {_remove('old')} {_add('new')} END",
+    "CREATE TRIGGER IF NOT EXISTS releases_facets_ai AFTER INSERT ON releases BEGIN" + _add("new") + " END",
+    "CREATE TRIGGER IF NOT EXISTS releases_facets_ad AFTER DELETE ON releases BEGIN" + _remove("old") + " END",
+    "CREATE TRIGGER IF NOT EXISTS releases_facets_au AFTER UPDATE OF source, published, issuers, "
+    "fields_of_work ON releases BEGIN" + _remove("old") + _add("new") + " END",
 )
-FACET_BACKFILL = f"""
-    INSERT INTO {FACETS_TABLE} (facet, value, count)
-    SELECT facet, value, count(*) FROM (
-      {" UNION ALL ".join(
-          [f"SELECT '{n}' AS facet, {e.format(row='r')} AS value FROM releases r WHERE {e.format(row='r')} IS NOT NULL"
-           for n, e in COLUMN_FACETS.items()]
-          + [f"SELECT facet, value FROM (SELECT DISTINCT '{n}' AS facet, j.value AS value, r.id FROM releases r, "
-             f"json_each(CASE WHEN json_type(r.{n}) = 'array' THEN r.{n} ELSE '[]' END) j)" for n in ARRAY_FACETS])}
-    ) GROUP BY facet, value"""
+BACKFILL = {
+    "release_edits": """
+        INSERT OR REPLACE INTO release_edits (release_id, versions, edited_at)
+        SELECT release_id, count(*), max(seen_at) FROM release_versions
+        GROUP BY release_id HAVING count(*) > 1""",
+    "release_facet_counts": """
+        INSERT INTO release_facet_counts (facet, value, count)
+        SELECT facet, value, count(*) FROM (
+          SELECT 'source' AS facet, source AS value FROM releases WHERE source IS NOT NULL
+          UNION ALL SELECT 'year', substr(published, 1, 4) FROM releases WHERE published IS NOT NULL
+          UNION ALL SELECT facet, value FROM (
+            SELECT DISTINCT 'issuers' AS facet, j.value AS value, r.id FROM releases r, json_each(
+              CASE WHEN json_type(r.issuers) = 'array' THEN r.issuers ELSE '[]' END) j)
+          UNION ALL SELECT facet, value FROM (
+            SELECT DISTINCT 'fields_of_work' AS facet, j.value AS value, r.id FROM releases r, json_each(
+              CASE WHEN json_type(r.fields_of_work) = 'array' THEN r.fields_of_work ELSE '[]' END) j)
+        ) GROUP BY facet, value""",
+}
+NAMES = ("releases_newest", "release_edits", "release_versions_edits_ai", "release_versions_edits_ad",
+         "release_facet_counts", "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
 
 
 def ensure_browse(db: sqlite_utils.Database) -> None:
-    """Create the index, the summary table and its triggers if missing (then fill it)."""
+    """Create the index, the summary tables and their triggers if missing (then fill them)."""
     if _ready(db):
         return
     with db.atomic():
         tables = set(db.table_names())
-        for statement in (*STATEMENTS, *FACET_STATEMENTS):
+        for statement in STATEMENTS:
             db.execute(statement)
-        if EDITS_TABLE not in tables:
-            db.execute(BACKFILL)
-        if FACETS_TABLE not in tables:
-            db.execute(FACET_BACKFILL)
-
-
-NAMES = ("releases_newest", EDITS_TABLE, "release_versions_edits_ai", "release_versions_edits_ad",
-         FACETS_TABLE, "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
+        for table, fill in BACKFILL.items():
+            if table not in tables:
+                db.execute(fill)
 
 
 def _ready(db: sqlite_utils.Database) -> bool:
-    found = db.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({', '.join('?' * len(NAMES))})",
+    found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?, ?, ?, ?, ?, ?)",
                        NAMES).fetchone()[0]
     return found == len(NAMES)
