@@ -5,9 +5,10 @@ WAL lets crawls write while Datasette reads. A file that cannot be written (a re
 copy, a read-only mount) is served immutable instead, as it is: no migration, no WAL
 switch, and one line says so. The configuration is data shipped in
 ``crawler/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
-canned queries, Atom feeds and the dashboard), ``plugins/`` (the ``word_diff`` and
-``html_escape`` SQL functions, the release diff page) and
-``templates/`` (a release's row page shows it as a document).
+canned queries, Atom feeds and the dashboard), ``plugins/`` (the release diff page and
+its bounded word diff, ``html_escape`` and ``search_terms`` SQL functions, highlighted
+snippets and list cells, counted facets, memory-mapped reads) and ``templates/`` (a
+release's page as a document, the search order, folded column help). docs/browsing.md.
 """
 
 from __future__ import annotations
