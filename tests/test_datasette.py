@@ -497,3 +497,22 @@ async def test_counted_facets_equal_datasettes_own(known, query):
     theirs = (await get(bare, f"{DB}/releases.json{query}{'&' if query else '?'}{builtin}")).json()
     assert facet_counts(ours) == facet_counts(theirs)
     assert facet_counts(ours)["source"]
+
+
+async def test_edited_releases_feed_has_the_50_newest_edits(tmp_path):
+    path = tmp_path / "releasewatch.db"
+    build_browse_db(path)
+    db = open_db(path)
+    for n in range(60):  # 60 releases edited once, a few of them twice
+        item = {"source": "osce", "url": f"{OSCE}/pc/edit{n}", "title": f"Release {n}", "body": "First."}
+        store_release(db, item, now=f"2025-02-01T00:{n:02d}:00Z")
+        store_release(db, {**item, "body": "Second."}, now=f"2025-03-01T00:{n:02d}:00Z")
+        if n % 7 == 0:
+            store_release(db, {**item, "body": "Third."}, now=f"2025-04-01T00:{n:02d}:00Z")
+    newest = [f"urn:releasewatch:release-version:{row[0]}" for row in db.execute(
+        "select v.id from release_versions v where v.id != (select min(f.id) from release_versions f "
+        "where f.release_id = v.release_id) order by v.seen_at desc, v.id desc limit 50")]
+    db.close()
+    ds = Datasette([str(path)], **datasette_options(path))
+    feed = entries(parse_feed(await get(ds, f"{DB}/edited_releases_feed.atom")))
+    assert [e["id"] for e in feed] == newest
