@@ -7,7 +7,7 @@ by plain inserts into the project's schema (``open_db``: search index, triggers 
 indexes included), then ``ANALYZE``, as ``releasewatch serve`` would find it.
 
 Measured through Datasette's in-process client with the project's options
-(``crawler.serve.datasette_options``), each figure beside its goal:
+(``crawler.web.serve.datasette_options``), each figure beside its goal:
 
 - full-text search JSON (``/db/releases.json?_search=TERM``), also on bare Datasette;
 - the search page (HTML, with the configured facets) and the unfiltered table page;
@@ -32,13 +32,13 @@ from urllib.parse import urlencode
 from bench.ingest import vocabulary
 from bench.report import Report, check
 from bench.timing import median, percentile
-from storage import open_db
+from storage import open_db, sources
 
 DB_NAME = "releasewatch"
 SIZES, SMOKE_SIZES = (100_000, 500_000), (600,)
 TERMS, SMOKE_TERMS = 32, 6
 GOALS_MS = {"fts": 100, "search_page": 300, "table_page": 300, "query": 200, "chart": 500}
-SOURCES = ("osce", "un_news", "un_press")
+SOURCES = tuple(source.name for source in sources.SOURCES if source.primary)  # osce, un_news, un_press
 ISSUERS = ["OSCE Secretariat", "OSCE Chairpersonship", "OSCE Parliamentary Assembly",
            "OSCE Office for Democratic Institutions and Human Rights", "OSCE Mission to Skopje"]
 FIELDS = ["Elections", "Human rights", "Media freedom", "Border management", "Conflict prevention",
@@ -73,7 +73,7 @@ def archive_rows(count: int, seed: int = 11) -> Iterator[dict]:
             title = " ".join(text[:9]).capitalize()
             body = "\n\n".join(" ".join(text[i:i + 80]).capitalize() + "." for i in range(0, 240, 80))
         url = {"osce": f"https://www.osce.org/pc/{n}", "un_news": f"https://news.un.org/en/story/{n}",
-               "un_press": f"https://press.un.org/en/sga{n}.doc.htm"}[source]
+               "un_press": f"https://press.un.org/en/sga{n}.doc.htm"}.get(source, f"https://{source}.example/{n}")
         yield {
             "source": source, "url": url, "title": title, "published": published, "body": body,
             "content_hash": hashlib.sha1(f"{title}\n{body}".encode()).hexdigest(),
@@ -163,7 +163,7 @@ async def _times(ds, paths: list[str], warmup: int = 2) -> Samples:
 async def measure(db_path: Path, words: list[str]) -> dict:
     from datasette.app import Datasette
 
-    from crawler.serve import datasette_options
+    from crawler.web.serve import datasette_options
 
     options = datasette_options(db_path)
     bare, ours = Datasette([str(db_path)]), Datasette([str(db_path)], **options)

@@ -8,7 +8,7 @@
   look at the edited releases only, not at every version.
 - ``release_facet_counts``: how many releases have each source, year, issuer and field of
   work, kept by triggers on ``releases``, so the releases table page shows its facets
-  without counting every release (``crawler/datasette/plugins/counted_facets.py``).
+  without counting every release (``crawler/web/datasette/plugins/counted_facets.py``).
 
 ``ensure_browse(db)`` is called by ``ensure_schema`` on every open: idempotent, and it
 fills the summary tables from the rows already stored when it creates them.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 import sqlite_utils
 
-from storage.schema import utcnow
+from storage.normalize import parse_timestamp, utcnow
 
 
 def start_run(
@@ -54,7 +53,7 @@ def close_run(
     started = db.execute("SELECT started_at FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
     duration = None
     if started and started[0]:
-        duration = (_parse(finished) - _parse(started[0])).total_seconds()
+        duration = (parse_timestamp(finished) - parse_timestamp(started[0])).total_seconds()
     problems = problems or []
     with db.atomic():
         update = {
@@ -117,7 +116,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -1,4 +1,4 @@
-"""A local copy of osce.org, built from the seed captures (SITES.md, "osce.org").
+"""A local copy of osce.org, built from the seed captures (docs/sites.md, "osce.org").
 
 Pages look like the Drupal site: the full mega-menu (Fields of work, Countries with the
 Participating States, Structures and institutions with the Field operations), header,
@@ -102,7 +102,7 @@ def parse_seed(name: str, path: str, variant: str = "current") -> Release:
 
 
 def seed_releases() -> list[Release]:
-    """The three seed releases, newest first, at the paths SITES.md names."""
+    """The three seed releases, newest first, at the paths docs/sites.md names."""
     return [
         parse_seed("osce_2024_council_of_europe.txt", "/secretariat/568421"),
         parse_seed("osce_2020_rama_lavrov.txt", "/chairpersonship/446341"),
@@ -122,7 +122,7 @@ def _links(names: list[str], prefix: str) -> str:
 
 
 def menu_html(menu: Menu) -> str:
-    """The site menu with the headed sections SITES.md describes, in ``menu.style``."""
+    """The site menu with the headed sections docs/sites.md describes, in ``menu.style``."""
     if menu.style == "plain":
         return _plain_menu(menu)
     if menu.style == "buttons":
@@ -397,3 +397,17 @@ def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> lis
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
+
+
+def seed_site(url: str = "") -> dict[str, Page]:
+    """The local copy as captured: the seed releases and menu (what ``releasewatch
+    localsite osce`` serves and the demo's first round crawls)."""
+    return build_site(seed_releases(), seed_menu())
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.osce [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite.serve import module_main
+
+    module_main("osce", "OSCE_BASE_URL", seed_site, sys.argv[1:])

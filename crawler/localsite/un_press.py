@@ -1,4 +1,4 @@
-"""A local copy of press.un.org (SITES.md, "press.un.org").
+"""A local copy of press.un.org (docs/sites.md, "press.un.org").
 
 Drupal pages with the site header and footer, the document type as a link, the symbol
 near the top, the date in ``.field--name-field-dated time[datetime]``, the title in
@@ -200,3 +200,17 @@ def more_releases(count: int, start: int = 15500, seed: int = 11) -> list[PressR
                            title=f"Security Council Meeting {number}: {sentences[0][:50]}",
                            paragraphs=[" ".join(sentences[i:i + 2]) for i in range(0, 8, 2)]))
     return out
+
+
+def seed_site(url: str) -> dict[str, Page]:
+    """The local copy served at ``url``: the sample releases (what ``releasewatch localsite
+    un_press`` serves and the demo crawls)."""
+    return build_site(sample_releases(), base=url)
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.un_press [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite.serve import module_main
+
+    module_main("un_press", "UN_PRESS_BASE_URL", seed_site, sys.argv[1:])
