@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.browse import ensure_browse
 from storage.normalize import utcnow  # noqa: F401  (the schema's time format; storage.utcnow)
 from storage.search import ensure_search
 
@@ -191,3 +192,4 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for columns in spec.get("indexes", []):
             table.create_index(columns, if_not_exists=True)
     ensure_search(db)
+    ensure_browse(db)

@@ -83,6 +83,15 @@ def test_diff_output_is_bounded(cli_db):
     assert sum(len(line) for line in shown[:-1]) <= 30 + 5  # the cut mark and separators
 
 
+def test_diff_of_texts_too_large_says_so(cli_db, monkeypatch):
+    from crawler.web.datasette.plugins import word_diff
+
+    monkeypatch.setattr(word_diff, "MAX_WORDS", 5)  # the diff page's bound, made small
+    result = run("diff", "1", "--db", cli_db)
+    assert result.exit_code == 0, result.output
+    assert "body: too large to diff (more than 5 words)" in result.output.splitlines()
+
+
 def test_status_on_runs_without_a_schedule_says_so(cli_db):
     result = run("status", "--db", cli_db)
     assert result.exit_code == 0, result.output

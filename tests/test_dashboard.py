@@ -16,6 +16,7 @@ from datasette_dashboards import replace_opts_in_query
 from freezegun import freeze_time
 
 from crawler.web.datasette.plugins import release_diff, word_diff
+from crawler.web.datasette.plugins.word_diff import diff_chunks
 from crawler.web.screenshots import CHROMIUM, free_port, serving, shoot
 from crawler.web.serve import datasette_options, load_metadata
 from storage import open_db, store_release
@@ -89,7 +90,6 @@ def chart_rows(path: Path, chart: str, **filters: str) -> list[dict]:
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     release_diff.prepare_connection(conn)
-    word_diff.prepare_connection(conn)
     try:
         sql = replace_opts_in_query(dashboard["charts"][chart]["query"], filters)
         return [dict(row) for row in conn.execute(sql, filters)]
@@ -135,6 +135,22 @@ def test_membership_timeline(scripted):
         ("participating_states", "Mongolia", None): (T2, None),  # joined
     }
     assert all(r["bar_end"] == (r["until"] or r["bar_end"]) and r["bar_end"] > r["since"] for r in rows)
+    # coloured by what the entry was: the chair moves from Finland to Malta
+    roles = {(r["name"], r["since"]): r["role"] for r in rows}
+    assert roles[("Finland", T1)] == roles[("Malta", T2)].replace("2026", "2025") == CHAIR + " 2025"
+    assert roles[("Finland", T2)] == roles[("Mongolia", T2)] == "participating states"
+
+
+def test_charts_keep_colours_and_time_axes():
+    """One colour per source whatever the filter; months and times on true UTC time axes."""
+    charts = load_metadata()["plugins"]["datasette-dashboards"]["releasewatch"]["charts"]
+    color = charts["releases-per-month"]["display"]["encoding"]["color"]["scale"]
+    assert color["domain"] == ["osce", "un_news", "un_press", "article"] and len(set(color["range"])) == 4
+    for name in ("releases-per-month", "list-sizes", "membership-timeline"):
+        x = charts[name]["display"]["encoding"]["x"]
+        assert x["type"] == "temporal" and x["scale"]["type"] == "utc", name
+        assert "%I" not in x["axis"]["format"] and "%p" not in x["axis"]["format"], name
+        assert charts[name]["display"]["config"]["axis"]["labelOverlap"], name
 
 
 def test_latest_list_changes_link_their_rows(scripted):
@@ -142,13 +158,14 @@ def test_latest_list_changes_link_their_rows(scripted):
     assert {(r["list"], r["change"], r["item"]) for r in rows} == {
         ("participating_states", "added", "Mongolia"), ("participating_states", "note_changed", "Finland"),
         ("participating_states", "note_changed", "Malta"), ("field_operations", "removed", "Mission to Skopje")}
-    assert all(r["detected"].startswith('<a href="/releasewatch/list_changes/') for r in rows)
+    assert all(r["detected"].startswith('<a class="nowrap" href="/releasewatch/list_changes/') for r in rows)
 
 
 def test_latest_releases_link_and_escape(scripted):
     path, ids = scripted
     rows = chart_rows(path, "latest-releases", source="un_press")
-    assert [r["published"] for r in rows] == ["2025-03-30", "2025-03-02", "2025-02-11"]
+    assert [r["published"] for r in rows] == [f'<span class="nowrap">{day}</span>'
+                                             for day in ("2025-03-30", "2025-03-02", "2025-02-11")]
     assert rows[0]["title"] == f'<a href="/releasewatch/releases/{ids[7]}">Release 7 from un_press</a>'
 
 
@@ -235,6 +252,82 @@ async def test_release_diff_single_version_and_missing(ds, scripted):
     await get(ds, "/-/release-diff/999999", status=404)
 
 
+@pytest.mark.parametrize(("path", "message"), [
+    ("/-/release-diff/1?database=nope", "Database not found: nope"),
+    ("/-/release-diff/99999999999999999999999", "Release not found: 99999999999999999999999"),
+    ("/-/release-diff/" + "9" * 5000, "Release not found"),
+])
+async def test_release_diff_bad_database_or_id_is_404(ds, path, message):
+    assert message in (await get(ds, path, status=404)).text
+
+
+@pytest.mark.parametrize(("old", "new", "diff"), [
+    ("the cat sat", "the dog sat", "the [-cat-] {+dog+} sat"),
+    ("one two three", "one three", "one [-two-] three"),
+    ("same text", "same  text", ""),
+    (" ".join(map(str, range(40))), " ".join(map(str, range(40))) + " end",
+     "… 32 33 34 35 36 37 38 39 {+end+}"),
+    (" ".join(map(str, range(40))), "x " + " ".join(map(str, range(1, 40))),
+     "[-0-] {+x+} 1 2 3 4 5 6 7 8 …"),
+    ("a b\n\nc d\n\ne f", "a b\n\nc x d\n\ne f", "a b c {+x+} d e f"),
+])
+def test_word_diff(old, new, diff):
+    assert word_diff.word_diff(old, new) == diff
+
+
+def test_word_diff_of_a_long_release_is_quick():
+    """10,000 words in 100 paragraphs with scattered edits took 11 s compared as one
+    sequence; paragraph by paragraph it is a few short comparisons."""
+    import random
+    import time
+
+    rng = random.Random(1)
+    vocabulary = [f"w{n}" for n in range(300)]
+    paras = [" ".join(rng.choices(vocabulary, k=100)) for _ in range(100)]
+    edited = [p.replace(" w7 ", " seven ", 1) if n % 10 == 0 else p for n, p in enumerate(paras)]
+    start = time.process_time()
+    chunks = diff_chunks("\n\n".join(paras), "\n\n".join(edited))
+    assert time.process_time() - start < 2.0  # CPU time, not wall time: load does not count
+    assert [text for tag, text in chunks if tag == "insert"] == ["seven"] * sum(
+        " w7 " in p for p in paras[::10])
+
+
+def test_word_diff_refuses_huge_texts():
+    with pytest.raises(word_diff.TooLarge):
+        diff_chunks("a " * (word_diff.MAX_WORDS + 1), "b")
+
+
+async def test_release_diff_too_large_is_said_not_computed(ds, scripted, monkeypatch):
+    monkeypatch.setattr(word_diff, "MAX_WORDS", 3)
+    page = await get(ds, f"/-/release-diff/{scripted[1]['edited']}?database=releasewatch")
+    assert "too large to diff" in page.text and '<section class="edit">' not in page.text
+
+
+async def test_release_diff_runs_off_the_event_loop(ds, scripted, monkeypatch):
+    """A slow diff neither blocks other requests nor runs past its time limit."""
+    import asyncio
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(versions):
+        release.wait(10)
+        return []
+
+    monkeypatch.setattr(word_diff, "marked_edits", slow)
+    monkeypatch.setattr(word_diff, "DIFF_SECONDS", 1.0)
+    await ds.invoke_startup()
+    diff = asyncio.ensure_future(ds.client.get(f"/-/release-diff/{scripted[1]['edited']}"))
+    await asyncio.sleep(0.1)
+    start = time.monotonic()
+    assert (await ds.client.get("/-/versions.json")).status_code == 200
+    assert time.monotonic() - start < 0.9 and not diff.done()
+    page = await diff
+    release.set()
+    assert page.status_code == 200 and "too large to diff" in page.text
+
+
 async def test_edited_releases_and_release_page_link_the_diff(ds, scripted):
     url = f"/-/release-diff/{scripted[1]['edited']}?database=releasewatch"
     query = await get(ds, "/releasewatch/edited_releases")
@@ -257,5 +350,5 @@ def test_browser_draws_the_dashboard_and_a_diff(tmp_path):
         shots = shoot(url, db_path, ARTIFACTS)
     assert shots.errors == []
     assert (shots.charts, shots.tables) == (4, 3)
-    assert [p.name for p in shots.files] == ["dashboard.png", "release-diff.png"]
+    assert [p.name for p in shots.files] == ["search.png", "dashboard.png", "release-diff.png"]
     assert all(p.stat().st_size > 10_000 for p in shots.files)

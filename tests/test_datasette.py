@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,6 @@ from crawler.web.serve import datasette_args, datasette_options, load_metadata
 from storage import open_db, store_release
 from storage.schema import TABLES
 from tests.browse_data import (
-    EDIT,
     EXPECTED_CHANGES,
     MIRROR_URL,
     OSCE,
@@ -72,10 +72,11 @@ async def rows(ds: Datasette, path: str) -> list[dict]:
 
 async def test_home_page_offers_search_queries_and_feeds(ds):
     html = (await get(ds, "/")).text
-    assert '<form action="/releasewatch/releases" method="get"' in html
-    assert 'name="_search"' in html
+    assert '<form action="/releasewatch/search" method="get"' in html
+    assert 'name="q"' in html and '<option value="relevance">' in html
     for link in ("latest_releases", "edited_releases", "list_changes_timeline", "current_lists",
-                 "mirrors", "crawl_health", "new_releases_feed.atom", "list_changes_feed.atom"):
+                 "mirrors", "crawl_health", "new_releases_feed.atom", "list_changes_feed.atom",
+                 "edited_releases_feed.atom"):
         assert f'href="{DB}/{link}"' in html
     assert "Release texts belong to their publishers" in html
 
@@ -156,6 +157,50 @@ async def test_search_title_and_body(ds, ids, query, role):
     assert [row["id"] for row in found] == [ids[role]]
 
 
+@pytest.mark.parametrize("order", ["", "newest", "relevance"])
+async def test_search_query_highlights_a_snippet(ds, ids, order):
+    found = await rows(ds, f"{DB}/search.json?q=Kosovo&order={order}")
+    assert {r["release_id"] for r in found} == {ids["kosovo"], ids["un_news"]}
+    by_id = {r["release_id"]: r for r in found}
+    assert "\x02Kosovo\x03" in by_id[ids["kosovo"]]["snippet"]
+    if order != "relevance":
+        published = [r["published"] for r in found]
+        assert published == sorted(published, reverse=True)
+    html = (await get(ds, f"{DB}/search?q=Kosovo&order={order}")).text
+    assert "<mark>Kosovo</mark>" in html
+    assert f'<a href="{DB}/releases/{ids["kosovo"]}">OSCE plays indispensable role' in html
+    other = "relevance" if order != "relevance" else "newest"
+    assert f'href="?q=Kosovo&amp;order={other}"' in html
+
+
+async def test_search_query_takes_any_text(ds, ids):
+    """Quotes, operators and markup are words to find, not FTS syntax or HTML."""
+    for q in ('"', "AND OR (", "Lavrov*", SCRIPT):
+        await get(ds, f"{DB}/search.json?" + urlencode({"q": q}))
+    found = await rows(ds, f"{DB}/search.json?" + urlencode({"q": "alert script"}))
+    assert [r["release_id"] for r in found] == [ids["script"]]
+    html = (await get(ds, f"{DB}/search?" + urlencode({"q": "alert script"}))).text
+    assert SCRIPT not in html and "&lt;<mark>script</mark>&gt;<mark>alert</mark>(1)" in html
+
+
+async def test_lists_shown_as_lists_and_ids_linked(ds, ids):
+    html = (await get(ds, f"{DB}/latest_releases")).text
+    assert '<ul class="cell-list"><li>OSCE Chairpersonship</li><li>OSCE Secretariat</li></ul>' in html
+    assert '["' not in html
+    assert f'<a href="{DB}/releases/{ids["kosovo"]}">{ids["kosovo"]}</a>' in html
+
+
+async def test_release_page_shows_the_body_once(ds, ids):
+    html = (await get(ds, f"{DB}/releases/{ids['kosovo']}")).text
+    assert "body.row.table-releases .rows-and-columns .col-body { display: none; }" in html
+    assert 'class="table row table-releases' in html or "row db-releasewatch table-releases" in html
+
+
+async def test_column_help_is_folded(ds):
+    html = (await get(ds, f"{DB}/releases")).text
+    assert 'summary.textContent = "About these columns"' in html
+
+
 async def test_search_box_on_releases_page(ds):
     html = (await get(ds, f"{DB}/releases?_search=Lavrov")).text
     assert 'id="_search"' in html and 'value="Lavrov"' in html
@@ -218,8 +263,9 @@ async def test_other_facets(ds):
 
 # --- canned queries ----------------------------------------------------------------
 
-QUERIES = ("latest_releases", "list_changes_timeline", "current_lists", "edited_releases",
-           "mirrors", "crawl_health", "problem_runs", "new_releases_feed", "list_changes_feed")
+QUERIES = ("search", "latest_releases", "list_changes_timeline", "current_lists", "edited_releases",
+           "mirrors", "crawl_health", "problem_runs", "new_releases_feed", "list_changes_feed",
+           "edited_releases_feed")
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -227,13 +273,14 @@ async def test_canned_query_pages(ds, query):
     html = (await get(ds, f"{DB}/{query}")).text
     title = load_metadata()["databases"]["releasewatch"]["queries"][query]["title"]
     assert title in html
-    assert await rows(ds, f"{DB}/{query}.json")
+    assert '<pre id="sql-query">' not in html and '_show_sql=1">show</a>' in html  # SQL when asked
+    assert await rows(ds, f"{DB}/{query}.json" + ("?q=Kosovo" if query == "search" else ""))
 
 
 async def test_latest_releases(ds, ids):
     found = await rows(ds, f"{DB}/latest_releases.json")
     # the undated page counts as published when first seen (2025-01-10)
-    assert [r["id"] for r in found] == [ids["markup"], ids["edited"], ids["script"], ids["un_news"],
+    assert [r["release_id"] for r in found] == [ids["markup"], ids["edited"], ids["script"], ids["un_news"],
                                         ids["kosovo"]]
     assert found[2]["title"].startswith(SCRIPT)
 
@@ -257,29 +304,20 @@ async def test_current_lists(ds):
     assert {r["as_of"] for r in found} == {"2025-01-11T08:00:00Z"}
 
 
-async def test_edited_releases_show_a_word_diff(ds, ids):
+async def test_edited_releases_link_their_diff(ds, ids):
     (row,) = await rows(ds, f"{DB}/edited_releases.json")
     assert row["release_id"] == ids["edited"] and row["versions"] == 2
-    assert (row["previous_seen"], row["edited_at"]) == ("2025-01-10T08:00:00Z", "2025-01-11T08:00:00Z")
-    assert row["title_diff"] == ""
-    assert row["body_diff"].startswith("… ")
-    assert row["body_diff"].endswith("{+" + EDIT + "+}")
+    assert row["edited_at"] == "2025-01-11T08:00:00Z"
+    assert row["release_diff"] == ids["edited"]
+    html = (await get(ds, f"{DB}/edited_releases")).text
+    assert f'href="/-/release-diff/{ids["edited"]}?database=releasewatch">compare versions</a>' in html
 
 
-@pytest.mark.parametrize(("old", "new", "diff"), [
-    ("the cat sat", "the dog sat", "the [-cat-] {+dog+} sat"),
-    ("one two three", "one three", "one [-two-] three"),
-    ("same text", "same  text", ""),
-    (" ".join(map(str, range(40))), " ".join(map(str, range(40))) + " end",
-     "… 32 33 34 35 36 37 38 39 {+end+}"),
-    (" ".join(map(str, range(40))), "x " + " ".join(map(str, range(1, 40))),
-     "[-0-] {+x+} 1 2 3 4 5 6 7 8 …"),
-])
-async def test_word_diff_sql_function(ds, old, new, diff):
-    from urllib.parse import urlencode
-
-    query = urlencode({"sql": "select word_diff(:old, :new) as diff", "old": old, "new": new})
-    assert await rows(ds, f"{DB}.json?{query}") == [{"diff": diff}]
+async def test_visitors_cannot_call_word_diff(ds):
+    """A Python SQL function is beyond the SQL time limit: it is not offered to visitors."""
+    response = await ds.client.get(f"{DB}.json?sql=select+word_diff('a','b')")
+    assert response.status_code == 400
+    assert "no such function: word_diff" in response.json()["error"]
 
 
 async def test_mirrors(ds, ids):
@@ -312,7 +350,8 @@ def parse_feed(response) -> ET.Element:
 
 
 def entries(feed: ET.Element) -> list[dict]:
-    return [{child.tag.removeprefix(ATOM): child.text for child in entry}
+    return [{child.tag.removeprefix(ATOM): child.get("href") if child.tag == f"{ATOM}link" else child.text
+             for child in entry}
             for entry in feed.findall(f"{ATOM}entry")]
 
 
@@ -337,6 +376,16 @@ async def test_list_changes_feed(ds):
     assert {"participating states: Finland note changed", "participating states: Switzerland note changed",
             "field operations: Mission to Skopje removed"} <= titles
     assert all(e["id"].startswith("urn:releasewatch:list-change:") for e in entries(feed))
+    change_ids = {row["id"] for row in await rows(ds, f"{DB}/list_changes.json")}
+    assert {e["link"] for e in entries(feed)} == {f"{DB}/list_changes/{n}" for n in change_ids}
+
+
+async def test_edited_releases_feed_links_the_word_diff(ds, ids):
+    (entry,) = entries(parse_feed(await get(ds, f"{DB}/edited_releases_feed.atom")))
+    assert entry["title"].startswith("Edited: ")
+    assert entry["link"] == f"/-/release-diff/{ids['edited']}?database=releasewatch"
+    assert entry["updated"] == "2025-01-11T08:00:00+00:00"
+    assert (await get(ds, entry["link"])).text.count("<ins>") >= 1
 
 
 async def test_feeds_are_valid_when_empty(tmp_path):
@@ -344,7 +393,8 @@ async def test_feeds_are_valid_when_empty(tmp_path):
     open_db(path).close()
     ds = Datasette([str(path)], **datasette_options(path))
     for query, title in (("new_releases_feed", "No releases yet"),
-                         ("list_changes_feed", "No list changes yet")):
+                         ("list_changes_feed", "No list changes yet"),
+                         ("edited_releases_feed", "No edited releases yet")):
         (entry,) = entries(parse_feed(await get(ds, f"{DB}/{query}.atom")))
         assert entry["title"] == title
     for query in QUERIES:
@@ -403,6 +453,66 @@ async def test_metadata_follows_the_database_name(tmp_path):
     path = tmp_path / "demo.db"
     build_browse_db(path)
     ds = Datasette([str(path)], **datasette_options(path))
-    assert 'action="/demo/releases"' in (await get(ds, "/")).text
+    assert 'action="/demo/search"' in (await get(ds, "/")).text
     assert len(await rows(ds, "/demo/latest_releases.json")) == 5
     assert facet_counts((await get(ds, "/demo/releases.json")).json())["year"]
+
+
+def test_edit_summary_kept_by_triggers_and_filled_on_migration(tmp_path):
+    """``release_edits`` (what "edited releases" reads) follows every new version, and a
+    database made before it existed gets it filled on open."""
+    path = tmp_path / "old.db"
+    ids = build_browse_db(path)
+    db = open_db(path)
+    expected = db.execute("select release_id, count(*), max(seen_at) from release_versions "
+                          "group by release_id having count(*) > 1").fetchall()
+    assert expected == db.execute("select release_id, versions, edited_at from release_edits").fetchall()
+    with db.atomic():  # as an older releasewatch left it
+        for name in ("release_versions_edits_ai", "release_versions_edits_ad"):
+            db.execute(f"drop trigger {name}")
+        db.execute("drop table release_edits")
+    db.close()
+    db = open_db(path)
+    assert expected == db.execute("select release_id, versions, edited_at from release_edits").fetchall()
+    store_release(db, {"source": "osce", "url": OSCE + "/pc/49473", "title": "Kosovo, again",
+                       "body": "A new text."})
+    edited = dict(db.execute("select release_id, versions from release_edits").fetchall())
+    assert edited == {ids["edited"]: 2, ids["kosovo"]: 2}
+    plan = " ".join(row[3] for row in db.execute(
+        "explain query plan select id from releases order by "
+        "coalesce(published, substr(first_seen, 1, 10)) desc, first_seen desc, id desc limit 100"))
+    assert "releases_newest" in plan and "TEMP B-TREE" not in plan
+    db.close()
+
+
+@pytest.mark.parametrize("query", ["", "?source=osce", "?_search=Kosovo", "?year=2007"])
+async def test_counted_facets_equal_datasettes_own(known, query):
+    """Facets read from the summary table (unfiltered) or counted on fewer columns
+    (filtered) show what Datasette's own facets count on the same rows."""
+    path = known[0]
+    ours = (await get(Datasette([str(path)], **datasette_options(path)), f"{DB}/releases.json{query}")).json()
+    builtin = "&".join(["_facet=source", "_facet=year", "_facet_array=issuers", "_facet_array=fields_of_work"])
+    bare = Datasette([str(path)], metadata={"databases": {"releasewatch": {"tables": {"releases": {
+        "fts_table": "releases_fts", "fts_pk": "id"}}}}})
+    theirs = (await get(bare, f"{DB}/releases.json{query}{'&' if query else '?'}{builtin}")).json()
+    assert facet_counts(ours) == facet_counts(theirs)
+    assert facet_counts(ours)["source"]
+
+
+async def test_edited_releases_feed_has_the_50_newest_edits(tmp_path):
+    path = tmp_path / "releasewatch.db"
+    build_browse_db(path)
+    db = open_db(path)
+    for n in range(60):  # 60 releases edited once, a few of them twice
+        item = {"source": "osce", "url": f"{OSCE}/pc/edit{n}", "title": f"Release {n}", "body": "First."}
+        store_release(db, item, now=f"2025-02-01T00:{n:02d}:00Z")
+        store_release(db, {**item, "body": "Second."}, now=f"2025-03-01T00:{n:02d}:00Z")
+        if n % 7 == 0:
+            store_release(db, {**item, "body": "Third."}, now=f"2025-04-01T00:{n:02d}:00Z")
+    newest = [f"urn:releasewatch:release-version:{row[0]}" for row in db.execute(
+        "select v.id from release_versions v where v.id != (select min(f.id) from release_versions f "
+        "where f.release_id = v.release_id) order by v.seen_at desc, v.id desc limit 50")]
+    db.close()
+    ds = Datasette([str(path)], **datasette_options(path))
+    feed = entries(parse_feed(await get(ds, f"{DB}/edited_releases_feed.atom")))
+    assert [e["id"] for e in feed] == newest

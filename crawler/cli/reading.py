@@ -13,10 +13,10 @@ import sys
 import click
 
 from crawler.cli.args import db_option, open_reading_db
-from crawler.web.datasette.plugins.word_diff import diff_chunks
+from crawler.web.datasette.plugins.word_diff import TEXT_MARKS as DIFF_MARKS
+from crawler.web.datasette.plugins.word_diff import TooLarge, diff_chunks
 
 MARK = ("\u00ab", "\u00bb")  # «matched words» in snippets
-DIFF_MARKS = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
 DIFF_STYLES = {"equal": "", "delete": "red strike", "insert": "green bold"}
 SEARCH_SQL = """
 SELECT r.id, r.source, r.published, r.title, r.url,
@@ -141,7 +141,11 @@ def diff_command(release_id, db_path, max_chars) -> None:
     for number, (old, new) in enumerate(zip(versions, versions[1:], strict=False), 1):
         printer.line([("equal", f"version {number} ({old['seen_at']}) -> version {number + 1} ({new['seen_at']})")])
         for field in ("title", "body"):
-            chunks = diff_chunks(old[field], new[field])
+            try:
+                chunks = diff_chunks(old[field], new[field])
+            except TooLarge as error:  # the diff page's bound, too
+                printer.line([("equal", f"{field}: too large to diff ({error})")])
+                continue
             if chunks:
                 printer.line([("equal", f"{field}:"), *chunks])
         if printer.full:

@@ -1,10 +1,12 @@
-"""Screenshots of the dashboard and of a release diff, for the README (``make screenshots``).
+"""Screenshots of the pages people read, for the README (``make screenshots``).
 
 ``python -m crawler.web.screenshots [OUT_DIR]`` builds the offline demo database
 (``crawler.localsite.demo.run_demo``) in a temporary directory, serves it with ``releasewatch serve``
-on a free local port and photographs ``/-/dashboards/releasewatch`` and the diff page of
-the most recently edited release with headless Chromium (Playwright driving the system
-``/usr/bin/chromium``; no browser download). Nothing leaves 127.0.0.1.
+on a free local port and photographs, with headless Chromium (Playwright driving the
+system ``/usr/bin/chromium``; no browser download): the search page for a word
+(``search.png``), the first release found (``release.png``), ``/-/dashboards/releasewatch``
+(``dashboard.png``) and the diff page of the most recently edited release
+(``release-diff.png``). Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ OUT_DIR = ROOT / "docs" / "screenshots"
 DASHBOARD = "-/dashboards/releasewatch"
 CHART = ".dashboard-card-chart"
 VIEWPORT = {"width": 1400, "height": 1000}
+SEARCH_TERM = "Kosovo"
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Shots:
     files: list[Path] = field(default_factory=list)
     charts: int = 0
     tables: int = 0
+    marks: list[str] = field(default_factory=list)  # highlighted words in the search results
+    release_id: int | None = None  # the release photographed
     errors: list[str] = field(default_factory=list)
 
 
@@ -105,8 +110,11 @@ def last_edited_release(db_path: Path) -> int | None:
     return row[0] if row else None
 
 
-def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000) -> Shots:
-    """Photograph the dashboard (once every chart is drawn) and the last edited release's diff."""
+def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000,
+          search_term: str = SEARCH_TERM, check=None) -> Shots:
+    """Photograph the search page, the first release found, the dashboard (once every chart
+    is drawn) and the last edited release's diff. ``check(page)``, if given, runs on each
+    page once it is shown."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +127,17 @@ def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000) -> S
             page.on("pageerror", lambda error: shots.errors.append(str(error)))
             page.on("dialog", lambda dialog: (shots.errors.append(f"dialog: {dialog.message}"),
                                               dialog.dismiss()))
+            database = database_name(db_path)
+            page.goto(f"{url}{database}/search?q={search_term}")
+            page.wait_for_selector("table.rows-and-columns, .zero-results")
+            shots.marks = page.locator("td.col-snippet mark").all_inner_texts()
+            _shot(page, shots, out_dir / "search.png", check)
+            first = page.locator("td.col-release_id a").first
+            if first.count():
+                shots.release_id = int(first.inner_text())
+                page.goto(f"{url}{database}/releases/{shots.release_id}")
+                page.wait_for_selector("article.release")
+                _shot(page, shots, out_dir / "release.png", check)
             page.goto(url + DASHBOARD)
             cards = page.locator(CHART).count()
             page.wait_for_function(
@@ -129,17 +148,22 @@ def shoot(url: str, db_path: Path, out_dir: Path, timeout_ms: int = 30_000) -> S
             shots.tables = page.locator(f"{CHART} table").count()
             if shots.charts + shots.tables != cards:
                 shots.errors.append(f"{cards} cards but {shots.charts} charts and {shots.tables} tables")
-            shots.files.append(out_dir / "dashboard.png")
-            page.screenshot(path=str(shots.files[-1]), full_page=True)
+            _shot(page, shots, out_dir / "dashboard.png", check)
             release_id = last_edited_release(db_path)
             if release_id is not None:
-                page.goto(f"{url}-/release-diff/{release_id}?database={database_name(db_path)}")
+                page.goto(f"{url}-/release-diff/{release_id}?database={database}")
                 page.wait_for_selector(".release-diff")
-                shots.files.append(out_dir / "release-diff.png")
-                page.screenshot(path=str(shots.files[-1]), full_page=True)
+                _shot(page, shots, out_dir / "release-diff.png", check)
         finally:
             browser.close()
     return shots
+
+
+def _shot(page, shots: Shots, path: Path, check) -> None:
+    if check is not None:
+        check(page)
+    shots.files.append(path)
+    page.screenshot(path=str(path), full_page=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if shots.errors:
         print("browser console errors:\n" + "\n".join(shots.errors), file=sys.stderr)
         return 1
-    return 0 if len(shots.files) == 2 else 1
+    return 0 if len(shots.files) == 4 else 1
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 ``/-/release-diff/<release id>`` (``?database=`` picks the database, by default the
 first one) shows every edit of a release: for each pair of consecutive versions, the
-word-level difference of title and body (``word_diff.diff_chunks``) with deleted words in
-``<del>`` and inserted words in ``<ins>``. The marks are the only markup: every chunk of
-scraped text is escaped here, before the template sees it.
+word-level difference of title and body (``word_diff.bounded_edits``: in a worker thread,
+bounded in size and time) with deleted words in ``<del>`` and inserted words in ``<ins>``.
+The marks are the only markup: every chunk of scraped text is escaped before the template
+sees it. An unknown database or release is a 404 with a message.
 
 Any column named ``release_diff`` holding a release id (the "edited releases" canned
 query has one) links to that page. ``html_escape(text)`` is for the dashboard's table
@@ -19,14 +20,9 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from crawler.web.datasette.plugins.word_diff import diff_chunks
+from crawler.web.datasette.plugins import word_diff
 
-MARKS = {"equal": Markup("{}"), "delete": Markup("<del>{}</del>"), "insert": Markup("<ins>{}</ins>")}
-
-
-def marked_diff(old: str | None, new: str | None) -> Markup:
-    """``old`` -> ``new`` as escaped text with ``<del>``/``<ins>`` marks ("" when unchanged)."""
-    return Markup(" ").join(MARKS[tag].format(text) for tag, text in diff_chunks(old, new))
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 def html_escape(text: str | None) -> str | None:
@@ -39,8 +35,15 @@ def diff_url(datasette, database: str, release_id: int) -> str:
 
 
 async def release_diff(request, datasette) -> Response:
-    database = datasette.get_database(request.args.get("database"))
-    release_id = int(request.url_vars["release_id"])
+    name = request.args.get("database")
+    try:
+        database = datasette.get_database(name)
+    except KeyError:
+        raise NotFound(f"Database not found: {name}") from None
+    raw_id = request.url_vars["release_id"]
+    if len(raw_id) > len(str(MAX_ID)) or int(raw_id) > MAX_ID:
+        raise NotFound(f"Release not found: {raw_id}")
+    release_id = int(raw_id)
     release = (await database.execute(
         "select id, title, source, url from releases where id = ?", [release_id])).first()
     if release is None:
@@ -48,13 +51,11 @@ async def release_diff(request, datasette) -> Response:
     versions = list(await database.execute(
         "select id, title, body, seen_at, url from release_versions where release_id = ? "
         "order by seen_at, id", [release_id]))
-    edits = [{"before": old, "after": new, "number": number, "title": marked_diff(old["title"], new["title"]),
-              "body": marked_diff(old["body"], new["body"])}
-             for number, (old, new) in enumerate(zip(versions, versions[1:], strict=False), 2)]
+    edits, problem = await word_diff.bounded_edits([dict(v) for v in versions])
     return Response.html(await datasette.render_template(
         "release_diff.html",
         {"release": dict(release), "versions": len(versions), "edits": edits,
-         "database": database.name},
+         "problem": problem, "database": database.name},
         request=request))
 
 
