@@ -127,14 +127,17 @@ class RetryAfterMiddleware:
 
 
 class RedirectGuardMiddleware:
-    """Turn a redirect off the site, or back into its own chain, into a request failure.
+    """Turn a redirect off the site, to a non-http(s) URL, or back into its own chain,
+    into a request failure.
 
     Scrapy drops such a redirect without a word (its offsite filter and duplicate filter
     act on the new request), so a release behind it would vanish from a run that still
     says ``ok``. Raising ``IgnoreRequest`` here, above the RedirectMiddleware (600),
-    sends the failure to the request's errback, which reports it. Requests with
-    ``dont_filter`` are left alone: Scrapy follows them, and stops a loop loudly
-    (``REDIRECT_MAX_TIMES``).
+    sends the failure to the request's errback, which reports it. Entry requests
+    (``dont_filter``) are checked for the site too (a listing or an ``article`` URL
+    that redirects to ``169.254.169.254`` is refused); only the loop check skips them,
+    as Scrapy stops their loops loudly (``REDIRECT_MAX_TIMES``). A spider with
+    ``allowed_hosts`` (``article``) allows those hosts exactly, no subdomains.
     """
 
     REDIRECTS = (301, 302, 303, 307, 308)
@@ -148,15 +151,24 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None):
         if (response.status not in self.REDIRECTS or b"Location" not in response.headers
-                or request.dont_filter or request.meta.get("dont_redirect")):
+                or request.meta.get("dont_redirect")):
             return response
         target = urljoin(request.url, safe_url_string(response.headers[b"Location"]))
-        host = (urlsplit(target).hostname or "").lower()
-        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
-        if allowed and not request.meta.get("allow_offsite") and not any(
-                host == domain or host.endswith(f".{domain}") for domain in allowed):
+        if urlsplit(target).scheme.lower() not in ("http", "https"):
+            raise IgnoreRequest(f"redirected to a non-http(s) URL {target}")
+        if not request.meta.get("allow_offsite") and not self.on_site(target):
             raise IgnoreRequest(f"redirected off the site to {target}")
         chain = {canonicalize_url(url) for url in [*request.meta.get("redirect_urls", []), request.url]}
-        if canonicalize_url(target) in chain:
+        if not request.dont_filter and canonicalize_url(target) in chain:
             raise IgnoreRequest(f"redirect loop back to {target}")
         return response
+
+    def on_site(self, url: str) -> bool:
+        """Whether ``url``'s host is one the spider may fetch (any, if it names none)."""
+        host = (urlsplit(url).hostname or "").lower()
+        spider = self.crawler.spider
+        exact = getattr(spider, "allowed_hosts", None)
+        if exact is not None:
+            return host in {h.lower() for h in exact}
+        allowed = getattr(spider, "allowed_domains", None) or []
+        return not allowed or any(host == domain or host.endswith(f".{domain}") for domain in allowed)

@@ -41,6 +41,21 @@ def failure_reason(failure: Failure) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def not_a_web_url(url: str) -> str | None:
+    """Why ``url`` cannot be crawled (None: an absolute http(s) URL with a host).
+
+    ``file:``, ``data:``, ``javascript:`` and scheme-less text never become requests:
+    Scrapy would read local files, parse inline data or raise mid-callback.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        hint = f" (did you mean https://{url.strip()}?)" if not parts.scheme and url.strip() else ""
+        return f"not an http(s) URL: {url!r}{hint}"
+    if not parts.hostname:
+        return f"URL without a host: {url!r}"
+    return None
+
+
 def truthy(value: Any) -> bool:
     return str(value).strip().lower() in TRUE if value is not None else False
 

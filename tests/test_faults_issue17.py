@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FAST, ROOT
+import pytest
+
+from crawler.localsite import mirror
+from crawler.localsite.server import LocalSite, Page
+from tests.conftest import FAST, ROOT, local_un_news, scrapy_crawl
 
 
 def releasewatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -35,3 +39,82 @@ def test_another_applications_database_is_refused_and_left_byte_for_byte(tmp_pat
     assert "Traceback" not in proc.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.db"]  # no -wal, no cache
+
+
+# --- 6 and 10: article URLs: only http(s), only the hosts named ------------------------
+def crawl_errors(result) -> list[str]:
+    return [r["error"] for r in result.rows("SELECT error FROM crawl_errors ORDER BY id")]
+
+
+@pytest.mark.parametrize("url", ["file:///{story}", "data:text/html,<h1>x</h1><p>{words}</p>",
+                                 "127.0.0.1:9/story", "javascript:alert(1)"])
+def test_an_article_url_that_is_not_http_is_a_clear_failure_and_stores_nothing(tmp_path, db_path, url):
+    story = tmp_path / "story.html"
+    story.write_bytes(mirror.build_site([mirror.seed_copy()])[mirror.KOSOVO_PATH].data)
+    url = url.format(story=str(story).lstrip("/"), words="word " * 200)
+    result = scrapy_crawl("article", db_path, args={"url": url})
+    assert "Traceback" not in result.output
+    assert result.scalar("SELECT count(*) FROM releases") == 0
+    run = result.rows("SELECT status, reason FROM crawl_runs")[0]
+    assert run["status"] == "failed" and "not an http(s) URL" in run["reason"]
+    assert crawl_errors(result) == [f"not an http(s) URL: {url!r}" + (
+        f" (did you mean https://{url}?)" if url.startswith("127.") else "")]
+
+
+def test_an_article_that_redirects_to_a_host_not_named_is_refused(db_path, mirror_site):
+    target = LocalSite(mirror.build_site([mirror.seed_copy()])).start()
+    try:
+        port = target.url.rsplit(":", 1)[1]
+        mirror_site.pages["/to-localhost"] = Page("", status=302, headers={
+            "Location": f"http://localhost:{port}{mirror.KOSOVO_PATH}"})
+        mirror_site.pages["/to-metadata"] = Page("", status=302, headers={
+            "Location": "http://169.254.169.254/latest/meta-data/"})
+        mirror_site.pages["/to-file"] = Page("", status=302, headers={"Location": "file:///etc/passwd"})
+        result = scrapy_crawl("article", db_path, args={"url": ",".join(
+            mirror_site.url + path for path in ("/to-localhost", "/to-metadata", "/to-file"))})
+        assert target.hits() == []  # localhost (loopback, but not the host named) got nothing
+    finally:
+        target.stop()
+    assert result.scalar("SELECT count(*) FROM releases") == 0
+    assert sorted(crawl_errors(result)) == sorted([
+        f"could not fetch: IgnoreRequest: redirected off the site to http://localhost:{port}{mirror.KOSOVO_PATH}",
+        "could not fetch: IgnoreRequest: redirected off the site to http://169.254.169.254/latest/meta-data/",
+        "could not fetch: IgnoreRequest: redirected to a non-http(s) URL file:///etc/passwd"])
+
+
+def test_a_named_loopback_article_is_still_crawled(db_path, mirror_site):
+    result = scrapy_crawl("article", db_path, args={"url": mirror_site.url + mirror.KOSOVO_PATH})
+    assert result.rows("SELECT status FROM crawl_runs") == [{"status": "ok"}], result.output
+    assert result.scalar("SELECT count(*) FROM releases") == 1
+
+
+def test_a_javascript_link_in_the_feed_skips_that_item_not_the_feed(db_path):
+    from crawler.localsite import un_news
+
+    stories = un_news.generated_stories(4)
+    with local_un_news(stories) as site:
+        feed = site.pages[un_news.ALL_FEED]
+        second = f"<link>{site.url}{stories[1].path}</link>"
+        feed.body = feed.body.replace(second, "<link>javascript:alert(1)</link>", 1)
+        result = scrapy_crawl("un_news", db_path, {"UN_NEWS_BASE_URL": site.url})
+    assert "Traceback" not in result.output
+    stored = {r["url"] for r in result.rows("SELECT url FROM releases")}
+    assert stored == {site.url + s.path for i, s in enumerate(stories) if i != 1}
+    assert crawl_errors(result) == ["feed item skipped: not an http(s) URL: 'javascript:alert(1)'"]
+    assert result.rows("SELECT status FROM crawl_runs") == [{"status": "degraded"}]
+
+
+def test_crawl_health_reports_a_spider_error_without_a_response():
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from crawler.health import PROBLEMS, CrawlHealth
+
+    crawler = get_crawler()
+    try:
+        raise ValueError("Missing scheme in request url: example.org")
+    except ValueError:
+        failure = Failure()
+    CrawlHealth(crawler).spider_error(failure, None, None)
+    assert crawler.stats.get_value(PROBLEMS)[0]["error"] == \
+        "spider error: Missing scheme in request url: example.org"
