@@ -297,11 +297,8 @@ class DistributedStopAtKnownMiddleware(StopAtKnownMiddleware):
             before = min(before, int(since))
         return KnownUrlsInRedis(self.server, before=before)
 
-    def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
-        if response.meta.get(FULL):
-            yield from result
-            return
-        yield from super().process_spider_output(response, result, spider)
+    def pages_on(self, response: Response) -> bool:
+        return bool(response.meta.get(FULL)) or super().pages_on(response)
 
 
 # --- item pipeline ----------------------------------------------------------------

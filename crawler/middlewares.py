@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.spiders import Spider
 from w3lib.url import canonicalize_url, safe_url_string
 
+from crawler.health import report_problem
 from storage import known_urls, open_db
 from storage.normalize import canonical_url
 from storage.runs import mark_abandoned_runs, unhealthy_since
@@ -58,19 +59,31 @@ class StopAtKnownMiddleware:
         """The release URLs that count as known for ``response``: those stored before the run."""
         return self.known
 
+    def pages_on(self, response: Response) -> bool:
+        """Whether the run pages on regardless of known releases (``-a full=1``)."""
+        return bool(getattr(self.crawler.spider, "full", False))
+
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
-        if not response.meta.get("listing") or getattr(self.crawler.spider, "full", False):
+        if not response.meta.get("listing"):
             yield from result
             return
         output = list(result)
-        releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
-        known = self.known_for(response)
-        all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
+        all_known = False
+        if not self.pages_on(response):
+            releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
+            known = self.known_for(response)
+            all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
         for entry in output:
-            if all_known and isinstance(entry, Request) and entry.meta.get("next_page"):
-                self.crawler.stats.inc_value("releasewatch/stopped_at_known")
-                logger.info("every release on %s is known: not paging further", response.url)
-                continue
+            if isinstance(entry, Request) and entry.meta.get("next_page"):
+                if all_known:
+                    self.crawler.stats.inc_value("releasewatch/stopped_at_known")
+                    logger.info("every release on %s is known: not paging further", response.url)
+                    continue
+                if entry.meta.get("beyond_cap"):  # a runaway pager, or a back-fill cut short
+                    cap = self.crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES")
+                    report_problem(self.crawler, response.url, f"listing cap reached: stopped after {cap} "
+                                   "pages (RELEASEWATCH_MAX_LISTING_PAGES) with more pages left")
+                    continue
             yield entry
 
     async def process_spider_output_async(self, response: Response, result, spider: Spider | None = None):

@@ -136,8 +136,11 @@ class ReleaseSpider(scrapy.Spider):
             self.crawler.stats.inc_value("releasewatch/expected_pages", (last + 1) * (len(rows) + 1))
         for row in rows:
             yield self.release_request(row)
-        if next_url and page + 1 < self.max_listing_pages and next_url != response.url:
-            yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1)
+        if next_url and next_url != response.url:
+            # Past the cap the request is still yielded, marked: the stop-at-known
+            # middleware drops it, as a problem unless the page was all known anyway.
+            yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1,
+                               beyond_cap=page + 1 >= self.max_listing_pages)
 
     def release_request(self, row: ListingRow) -> scrapy.Request:
         return self.request(self.rebase(row.url), self.parse_release, release=True,

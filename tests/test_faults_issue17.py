@@ -118,3 +118,21 @@ def test_crawl_health_reports_a_spider_error_without_a_response():
     CrawlHealth(crawler).spider_error(failure, None, None)
     assert crawler.stats.get_value(PROBLEMS)[0]["error"] == \
         "spider error: Missing scheme in request url: example.org"
+
+
+# --- 5: the listing cap is a degraded run, not a silent stop -----------------------------
+def test_hitting_the_listing_page_cap_degrades_the_run_with_the_reason(db_path):
+    from crawler.localsite import osce
+
+    with LocalSite(osce.build_site(osce.generated_releases(30), per_page=10)) as site:
+        capped = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, "RELEASEWATCH_MAX_LISTING_PAGES": "2"})
+        run = capped.rows("SELECT status, reason FROM crawl_runs")[0]
+        assert run["status"] == "degraded", capped.output
+        assert "listing cap reached: stopped after 2 pages (RELEASEWATCH_MAX_LISTING_PAGES)" in run["reason"]
+        assert capped.scalar("SELECT count(*) FROM releases") == 20
+        assert not site.hits("/press-releases?page=2")
+        # the next run (no cap in the way) back-fills, and a known page under the cap is a plain stop
+        assert scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url}).returncode == 0
+        again = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, "RELEASEWATCH_MAX_LISTING_PAGES": "1"})
+    assert again.scalar("SELECT count(*) FROM releases") == 30
+    assert [r["status"] for r in again.rows("SELECT status FROM crawl_runs ORDER BY id")] == ["degraded", "ok", "ok"]
