@@ -111,7 +111,7 @@ class CrawlHealth:
             run_id = os.environ.get("RELEASEWATCH_RUN_ID")
             self.run_id = start_run(
                 db, spider.name, run_id=int(run_id) if run_id else None,
-                trigger=self.trigger, pid=os.getpid(),
+                trigger=self.trigger, pid=os.getpid(), scope=getattr(spider, "scope", ""),
             )
         finally:
             db.close()

@@ -18,9 +18,9 @@ from scrapy.spiders import Spider
 from w3lib.url import canonicalize_url, safe_url_string
 
 from crawler.health import report_problem
-from storage import known_urls, open_db
+from storage import open_db
 from storage.normalize import canonical_url
-from storage.runs import mark_abandoned_runs, unhealthy_since
+from storage.runs import mark_abandoned_runs, trusted_known_urls
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,10 @@ class StopAtKnownMiddleware:
 
     Spiders mark listing responses with ``meta["listing"]``, release requests with
     ``meta["release"]`` and the pager request with ``meta["next_page"]``. A spider
-    attribute ``full`` (``-a full=1``) turns the stop off. After failed or degraded runs
-    (killed, crashed, a listing page or release that could not be read), releases they
-    stored do not count as known, so the gap such a run left further down is filled.
+    attribute ``full`` (``-a full=1``) turns the stop off. Only releases that the gap
+    rule trusts count as known (``storage.runs.trusted_known_urls``: not stored while a
+    failed, degraded, killed, running or differently scoped run of the spider was at
+    work), so the gap such a run left further down is filled.
     """
 
     def __init__(self, crawler: Crawler):
@@ -48,12 +49,9 @@ class StopAtKnownMiddleware:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
             mark_abandoned_runs(db)
-            since = unhealthy_since(db, spider.name)
-            self.known = known_urls(db, seen_before=since)
+            self.known = trusted_known_urls(db, spider.name, getattr(spider, "scope", ""))
         finally:
             db.close()
-        if since:
-            logger.info("runs since %s failed or degraded: releases they stored do not stop paging", since)
 
     def known_for(self, response: Response) -> Container[str]:
         """The release URLs that count as known for ``response``: those stored before the run."""

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 
 from crawler.health import report_problem
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
+from storage.runs import run_scope
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -76,6 +77,7 @@ class ReleaseSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.scope = run_scope(kwargs)  # what this run covers, for the gap rule
         if cls.base_url_setting:
             spider.base_url = crawler.settings.get(cls.base_url_setting).rstrip("/")
             spider.allowed_domains = [urlsplit(spider.base_url).hostname]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import json
 import os
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -12,21 +16,22 @@ from storage.schema import utcnow
 
 def start_run(
     db: sqlite_utils.Database, spider: str, *, run_id: int | None = None,
-    trigger: str = "manual", pid: int | None = None,
+    trigger: str = "manual", pid: int | None = None, scope: str = "",
 ) -> int:
     """Insert (or claim, when the scheduler pre-created it) a ``running`` row.
 
     A claimed row keeps its start time and trigger: the run began when its process was
-    started, not when the spider opened; ``pid`` becomes the crawl's own.
+    started, not when the spider opened; ``pid`` becomes the crawl's own. ``scope`` is
+    ``run_scope`` of the crawl's arguments (the gap rule, ``trusted_known_urls``).
     """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
-        "trigger": trigger, "pid": pid,
+        "trigger": trigger, "pid": pid, "scope": scope,
     }
     table = db.table("crawl_runs")
     if run_id is not None:
         if table.count_where("id = ?", [run_id]):
-            table.update(run_id, {"status": "running", "pid": pid})
+            table.update(run_id, {"status": "running", "pid": pid, "scope": scope})
         else:
             table.insert({"id": run_id, **row})
         return run_id
@@ -74,7 +79,8 @@ def close_run(
 
 
 def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
-    """Mark ``running`` rows whose process is gone (killed, crashed) as ``failed``."""
+    """Mark ``running`` rows whose process is gone (killed, crashed) as ``failed``,
+    finished now (the latest it can have stored anything)."""
     abandoned = 0
     for run_id, pid in db.execute(
         "SELECT id, pid FROM crawl_runs WHERE status = 'running'"
@@ -82,31 +88,64 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
         if pid and _alive(pid):
             continue
         db.table("crawl_runs").update(run_id, {
-            "status": "failed", "finish_reason": "abandoned",
+            "status": "failed", "finish_reason": "abandoned", "finished_at": utcnow(),
             "reason": "the crawl process ended without closing its run (killed or crashed)",
         })
         abandoned += 1
     return abandoned
 
 
-def unhealthy_since(db: sqlite_utils.Database, spider: str) -> str | None:
-    """When the trailing streak of failed or degraded runs of ``spider`` started (None:
-    the last run was ok).
+def run_scope(args: Mapping[str, Any] | None) -> str:
+    """What a run of a spider crawled, from its arguments (``-a``): ``""`` for a plain run.
 
-    Such a run (killed, crashed, database full, a listing page that showed a maintenance
-    notice, a release that could not be fetched) may have stored the newest releases of
-    a listing and not the older ones: the next run must not take what it stored for the
-    place where an incremental crawl can stop (see ``StopAtKnownMiddleware``).
+    ``full`` is left out (a back-fill covers the same listings, further down); any other
+    argument (``body=general-assembly``, ``url=...``, ``keywords=...``) makes another scope.
     """
-    since = None
-    for status, started in db.execute(
-        "SELECT status, started_at FROM crawl_runs WHERE spider = ? AND status != 'running' "
-        "ORDER BY id DESC", [spider],
-    ):
-        if status == "ok":
-            break
-        since = started
-    return since
+    scope = {str(k): str(v) for k, v in (args or {}).items() if k != "full" and v is not None}
+    return json.dumps(scope, sort_keys=True, ensure_ascii=False) if scope else ""
+
+
+def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list[tuple[str, str]]:
+    """The ``(start, end)`` spans, merged, of the runs of ``spider`` whose stored releases
+    a run with ``scope`` must not stop at: every run that did not end ``ok`` with that
+    same scope (failed, degraded, killed, still running, or partial by another argument).
+
+    A running run's span is open (``end`` = ``"~"``, after any timestamp); a closed run
+    without ``finished_at`` (marked abandoned by an older version) ends where the next
+    run of the spider started.
+    """
+    rows = db.execute(
+        "SELECT started_at, CASE WHEN status = 'running' THEN '~' ELSE COALESCE(finished_at, "
+        "(SELECT min(n.started_at) FROM crawl_runs n WHERE n.spider = r.spider AND n.id > r.id), '~') END "
+        "FROM crawl_runs r WHERE spider = ? AND NOT (status = 'ok' AND COALESCE(scope, '') = ?) "
+        "AND started_at IS NOT NULL ORDER BY started_at", [spider, scope],
+    ).fetchall()
+    spans: list[tuple[str, str]] = []
+    for start, end in rows:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "") -> set[str]:
+    """The release URLs where a run of ``spider`` with ``scope`` may stop paging.
+
+    The gap rule (docs/reliability.md): a stored release counts as known only if no run
+    that could have left a gap below it was at work when it was first seen, i.e. its
+    ``first_seen`` lies in none of ``distrusted_spans``. Releases stored by runs that
+    completed ``ok`` over the same listings (same scope) are trusted: such a run paged
+    down to releases that were themselves trusted, so nothing is missing below them.
+    """
+    spans = distrusted_spans(db, spider, scope)
+    starts = [start for start, _ in spans]
+    known = set()
+    for url, first_seen in db.execute("SELECT url, first_seen FROM release_urls"):
+        at = bisect.bisect_right(starts, first_seen) - 1
+        if at < 0 or first_seen > spans[at][1]:
+            known.add(url)
+    return known
 
 
 def _alive(pid: int) -> bool:

@@ -98,7 +98,7 @@ TABLES: dict[str, dict] = {
             "status": str, "pages": int, "items_new": int, "items_changed": int,
             "items_unchanged": int, "errors": int, "finish_reason": str,
             "reason": str, "duration_s": float, "exit_code": int, "log_tail": str,
-            "trigger": str, "pid": int,
+            "trigger": str, "pid": int, "scope": str,
         },
         "pk": "id",
         "not_null": {"spider", "started_at"},
