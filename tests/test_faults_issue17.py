@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,50 @@ def test_hitting_the_listing_page_cap_degrades_the_run_with_the_reason(db_path):
         again = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, "RELEASEWATCH_MAX_LISTING_PAGES": "1"})
     assert again.scalar("SELECT count(*) FROM releases") == 30
     assert [r["status"] for r in again.rows("SELECT status FROM crawl_runs ORDER BY id")] == ["degraded", "ok", "ok"]
+
+
+# --- 2: two crawls of one spider share the HTTP cache file ---------------------------------
+@pytest.mark.slow
+def test_two_crawls_of_one_spider_at_once_both_complete(db_path):
+    from crawler.localsite import osce
+    from crawler.runner import crawl_command
+
+    releases = osce.generated_releases(40)
+    pages = osce.build_site(releases, per_page=10)
+    for rel in releases:
+        pages[rel.path].delay = 0.5  # the first crawl runs for seconds after the probe
+    with LocalSite(pages) as site:
+        settings = {**FAST, "OSCE_BASE_URL": site.url}
+        first = subprocess.Popen(crawl_command("osce", db=str(db_path), settings=settings), cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cache = Path(f"{db_path.resolve()}.httpcache") / "osce.sqlite"
+        deadline = time.monotonic() + 90
+        while first.poll() is None and time.monotonic() < deadline and not stored(db_path, 5):
+            time.sleep(0.05)
+        assert first.poll() is None, "the first crawl ended before the test could look at its cache"
+        # the running crawl holds no write lock on the cache between its writes ...
+        probe = sqlite3.connect(cache, timeout=1, isolation_level=None)
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        probe.close()
+        # ... so a second crawl of the spider runs beside it
+        second = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, },
+                              args={"full": "1"})
+        output = first.communicate(timeout=120)[0]
+    assert first.returncode == 0 and second.returncode == 0, output + second.output
+    assert "database is locked" not in output + second.output
+    assert [r["status"] for r in second.rows("SELECT status FROM crawl_runs ORDER BY id")] == ["ok", "ok"]
+    assert second.scalar("SELECT count(*) FROM releases") == 40
+
+
+def stored(db_path: Path, count: int) -> bool:
+    """Whether the database holds ``count`` releases (a plain reader)."""
+    if not db_path.exists():
+        return False
+    conn = sqlite3.connect(db_path, timeout=5)
+    try:
+        return conn.execute("SELECT count(*) FROM releases").fetchone()[0] >= count
+    except sqlite3.OperationalError:  # the table is not there yet
+        return False
+    finally:
+        conn.close()
