@@ -184,3 +184,39 @@ def stored(db_path: Path, count: int) -> bool:
         return False
     finally:
         conn.close()
+
+
+# --- 4: a run's counts are what it committed ---------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("batch", ["100", "1"])
+def test_after_a_full_disk_the_runs_counts_are_what_was_stored(db_path, osce_site, batch):
+    import resource
+
+    from crawler.localsite import osce
+
+    scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": osce_site.url})
+    before = sql_count(db_path)
+    osce_site.pages.update(osce.build_site(osce.generated_releases(60) + osce.seed_releases(), per_page=10))
+    room = db_path.stat().st_size + 64 * 1024  # no file may grow past this: a disk that fills up
+
+    def full_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    command = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "osce", "--db", str(db_path),
+               *fast_settings(OSCE_BASE_URL=osce_site.url, RELEASEWATCH_BATCH_SIZE=batch)]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=full_disk)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    added = sql_count(db_path) - before
+    assert added < 60  # it did run out of room
+    conn = sqlite3.connect(db_path)
+    (new, status), = conn.execute("SELECT items_new, status FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchall()
+    conn.close()
+    assert (status, new) == ("failed", added)
+
+
+def sql_count(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT count(*) FROM releases").fetchone()[0]
+    finally:
+        conn.close()
