@@ -12,6 +12,7 @@ for a page (see the benchmarks in ``bench/``); a row in SQLite costs a fraction 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import zlib
@@ -23,6 +24,8 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy.spiders import Spider
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
+
+logger = logging.getLogger(__name__)
 
 
 class RevalidatePolicy(RFC2616Policy):
@@ -97,8 +100,12 @@ class DatabaseSideCacheStorage:
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         body = zlib.compress(response.body, 1) if self.compress else response.body
-        self.conn.execute(  # autocommit: one short write transaction
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [self._fingerprinter.fingerprint(request).hex(), response.url, response.status,
-             headers_dict_to_raw(response.headers), body, int(self.compress), time.time()],
-        )
+        try:
+            self.conn.execute(  # autocommit: one short write transaction
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [self._fingerprinter.fingerprint(request).hex(), response.url, response.status,
+                 headers_dict_to_raw(response.headers), body, int(self.compress), time.time()],
+            )
+        except sqlite3.Error as error:  # disk full: the page is still used, only not cached
+            spider.crawler.stats.inc_value("releasewatch/httpcache_write_errors")
+            logger.warning("could not cache %s in %s: %s", response.url, self.cachedir, error)
