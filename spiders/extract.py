@@ -521,10 +521,11 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
 
     bookmarks = tree.xpath("//a[@rel='bookmark'][@href]")
     candidates = bookmarks or matching(
-        tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
+        _heading_links(tree)) or matching(tree.xpath("//a[@href]"))
     if not bookmarks:  # guessed from the markup: a sidebar's links are not the listing's
         candidates = [a for a in candidates if not a.xpath("ancestor::aside")] or candidates
-    rows, seen, listed = [], set(), set(candidates)
+    rows, seen = [], set()
+    listed_inside = _listed_links_inside(candidates)
     for a in candidates:
         try:
             url = urljoin(page_url, a.get("href").strip())
@@ -537,7 +538,7 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
         date, node = None, a
         for _ in range(5):
             node = node.getparent()
-            if node is None or sum(1 for link in node.iter("a") if link in listed) > 1:
+            if node is None or listed_inside[node] > 1:
                 break  # the row ends where the next listed link begins
             date = find_date(node.text_content())
             if date:
@@ -546,6 +547,24 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
     if not bookmarks and any(row.date for row in rows):
         rows = [row for row in rows if row.date]  # listing rows show their date; other links not
     return rows
+
+
+def _heading_links(tree) -> list:
+    """Links inside h2-h4 headings, in page order. (libxml2 evaluates the XPath
+    ``//*[self::h2 or ...]//a`` in time quadratic in the number of headings.)"""
+    links = (a for h in tree.iter("h2", "h3", "h4") for a in h.iter("a") if a.get("href") is not None)
+    return list(dict.fromkeys(links))
+
+
+def _listed_links_inside(links: list) -> dict:
+    """How many of ``links`` each of their ancestors holds: one walk up per link, so a
+    listing of n links costs O(n x depth), not O(n^2) (the dict keeps the element
+    proxies alive, so lxml hands back the same ones)."""
+    inside: dict = {}
+    for a in set(links):
+        for node in a.iterancestors():
+            inside[node] = inside.get(node, 0) + 1
+    return inside
 
 
 NEXT_TEXT = re.compile(r"^\s*(next|next page|older|more|›|»|>|next\s*[›»>])\s*$", re.I)
