@@ -220,3 +220,38 @@ def sql_count(db_path: Path) -> int:
         return conn.execute("SELECT count(*) FROM releases").fetchone()[0]
     finally:
         conn.close()
+
+
+# --- 12: a listing's parse grows linearly with its links ------------------------------------
+def python_steps(fn) -> int:
+    """How many Python lines ``fn()`` executes (a count, not a time)."""
+    steps = 0
+
+    def tracer(frame, event, arg):
+        nonlocal steps
+        if event == "line":
+            steps += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(None)
+    return steps
+
+
+def test_a_listing_with_four_times_the_links_costs_about_four_times_the_steps():
+    """Linear, not quadratic (20,000 links took 47 s). The C side (libxml2's XPath) is in
+    the benchmark: ``python -m bench --only listing``."""
+    from bench.listing import RELEASE, listing_html
+    from spiders.extract import listing_rows, parse_html
+
+    def steps(links: int) -> int:
+        root = parse_html(listing_html(links, dated=False), "utf-8")
+        rows = []
+        count = python_steps(lambda: rows.extend(listing_rows(root, "https://www.osce.org/x", RELEASE)))
+        assert len(rows) == links
+        return count
+
+    assert steps(1600) < 5 * steps(400)
