@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
+from w3lib.encoding import read_bom
 
 from storage.normalize import clean_text, parse_date, split_note
 
@@ -57,38 +58,51 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
 
 
-def page_encoding(body: bytes, declared: str | None) -> str | None:
+def page_encoding(body: bytes, declared: str | None) -> str:
     """The encoding to read ``body`` with: UTF-8 whenever the bytes are valid UTF-8.
 
     Servers mislabel pages (a ``charset=iso-8859-1`` header on a UTF-8 page, or a legacy
     page that claims UTF-8). Non-ASCII bytes that decode as UTF-8 are practically never
     anything else, and bytes that do not decode as UTF-8 are not UTF-8, whatever the
     page says: then the declared encoding, or Windows-1252 (a superset of Latin-1).
+    A byte-order mark wins, a UTF-16/32 page is read as declared, and a pure-ASCII page
+    is read as declared (ISO-2022-JP is 7-bit: as UTF-8 it would be garbled).
     """
+    bom, _ = read_bom(body)
+    if bom:
+        return bom
+    try:
+        declared = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        declared = None
+    if declared and declared.startswith(("utf-16", "utf-32")) and b"\x00" in body:
+        return declared
+    if body.isascii():
+        return declared or "utf-8"
     try:
         body.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        declared = codecs.lookup(declared).name if declared else None
-    except LookupError:
-        declared = None
     return declared if declared and declared != "utf-8" else "cp1252"
 
 
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def parse_html(body: bytes | str, encoding: str | None = None):
-    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty)."""
+    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty).
+
+    Bytes are decoded here (``page_encoding``, undecodable bytes replaced) and lxml gets
+    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``).
+    """
     if isinstance(body, bytes):
-        if not body.strip():
-            return None
-        parser = lxml_html.HTMLParser(encoding=page_encoding(body, encoding), remove_comments=True)
-        try:
-            return lxml_html.document_fromstring(body, parser=parser)
-        except (ParserError, ValueError):
-            return None
+        body = body.decode(page_encoding(body, encoding), errors="replace").lstrip("\ufeff")
+    if not body.strip():
+        return None
+    parser = lxml_html.HTMLParser(remove_comments=True)
     try:
-        return lxml_html.document_fromstring(body) if body.strip() else None
+        return lxml_html.document_fromstring(XML_DECLARATION.sub("", body, count=1), parser=parser)
     except (ParserError, ValueError):
         return None
 

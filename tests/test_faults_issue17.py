@@ -255,3 +255,33 @@ def test_a_listing_with_four_times_the_links_costs_about_four_times_the_steps():
         return count
 
     assert steps(1600) < 5 * steps(400)
+
+
+# --- 9: charsets libxml2 does not know, and 7-bit ISO-2022-JP -------------------------------
+CHARSETS = {  # label sent by the server -> (Python codec, a title in that script)
+    "euc-jp": ("euc_jp", "\u65e5\u672c\u306e\u9078\u6319\u76e3\u8996\u56e3\u304c\u5831\u544a\u66f8\u3092\u767a\u8868"),
+    "euc-kr": ("euc_kr", "\ud55c\uad6d \uc120\uac70 \uac10\uc2dc\ub2e8 \ubcf4\uace0\uc11c \ubc1c\ud45c"),
+    "utf-16le": ("utf-16-le", "\u041c\u0438\u0441\u0441\u0438\u044f \u0432 \u0422\u043e\u043a\u0438\u043e"),
+    "iso-2022-jp": ("iso2022_jp", "\u6771\u4eac\u3067\u8a18\u8005\u4f1a\u898b\u3092\u958b\u304f"),
+}
+
+
+def test_pages_in_charsets_libxml2_does_not_know_are_stored_with_the_right_text(db_path):
+    from dataclasses import replace
+
+    from crawler.localsite import osce
+
+    releases = [replace(rel, title=title) for rel, (_, title) in
+                zip(osce.generated_releases(len(CHARSETS)), CHARSETS.values(), strict=True)]
+    pages = osce.build_site(releases)
+    for rel, (label, (codec, _)) in zip(releases, CHARSETS.items(), strict=True):
+        page = pages[rel.path]
+        html = page.body.replace('<meta charset="utf-8">', f'<meta charset="{label}">')
+        page.body = html.encode(codec, "xmlcharrefreplace")
+        page.content_type = f"text/html; charset={label}"
+    with LocalSite(pages) as site:
+        result = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url})
+    assert "Traceback" not in result.output and "LookupError" not in result.output
+    stored = {r["url"].removeprefix(site.url): r["title"] for r in result.rows("SELECT url, title FROM releases")}
+    assert stored == {rel.path: rel.title for rel in releases}
+    assert result.rows("SELECT status FROM crawl_runs") == [{"status": "ok"}], result.output
