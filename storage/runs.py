@@ -108,12 +108,17 @@ def run_scope(args: Mapping[str, Any] | None) -> str:
 def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list[tuple[str, str]]:
     """The ``(start, end)`` spans, merged, of the runs of ``spider`` whose stored releases
     a run with ``scope`` must not stop at: every run that did not end ``ok`` with that
-    same scope (failed, degraded, killed, still running, or partial by another argument).
+    same scope (failed, degraded, killed, still running, or partial by another argument),
+    unless an ``ok`` run with that scope started after it ended (that run paged past
+    what it stored down to trusted releases, so no gap is left below them).
 
     A running run's span is open (``end`` = ``"~"``, after any timestamp); a closed run
     without ``finished_at`` (marked abandoned by an older version) ends where the next
     run of the spider started.
     """
+    healed_before = db.execute(
+        "SELECT max(started_at) FROM crawl_runs WHERE spider = ? AND status = 'ok' AND COALESCE(scope, '') = ?",
+        [spider, scope]).fetchone()[0] or ""
     rows = db.execute(
         "SELECT started_at, CASE WHEN status = 'running' THEN '~' ELSE COALESCE(finished_at, "
         "(SELECT min(n.started_at) FROM crawl_runs n WHERE n.spider = r.spider AND n.id > r.id), '~') END "
@@ -122,6 +127,8 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list
     ).fetchall()
     spans: list[tuple[str, str]] = []
     for start, end in rows:
+        if end < healed_before:
+            continue
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
@@ -136,7 +143,8 @@ def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "") 
     that could have left a gap below it was at work when it was first seen, i.e. its
     ``first_seen`` lies in none of ``distrusted_spans``. Releases stored by runs that
     completed ``ok`` over the same listings (same scope) are trusted: such a run paged
-    down to releases that were themselves trusted, so nothing is missing below them.
+    down to releases that were themselves trusted, so nothing is missing below them;
+    and so are those of a bad run once an ``ok`` run of the scope started after it.
     """
     spans = distrusted_spans(db, spider, scope)
     starts = [start for start, _ in spans]

@@ -218,11 +218,18 @@ def test_one_plain_healthy_run_leaves_every_listed_release_stored(actions):
         storage.runs.utcnow = saved
 
 
-def test_a_healthy_incremental_run_still_stops_at_what_a_healthy_run_stored():
-    """The rule is no full crawl in disguise: after healthy runs, paging stops at page 0."""
+@pytest.mark.parametrize("before", [
+    [("run", {"scope": "", "full": False, "fault": None, "at": 0})],
+    [("run", {"scope": "", "full": False, "fault": "kill", "at": 3}),
+     ("run", {"scope": PARTIAL, "full": False, "fault": None, "at": 0}),
+     ("run", {"scope": "", "full": False, "fault": None, "at": 0})],
+], ids=["after-an-ok-run", "after-a-killed-run-healed-by-an-ok-run"])
+def test_a_healthy_incremental_run_still_stops_at_what_a_healthy_run_stored(before):
+    """The rule is no full crawl in disguise: once an ok run has paged past what a bad
+    run stored, paging stops at page 0 again."""
     saved = storage.runs.utcnow
     try:
-        site, db = run_sequence([("publish", "", 9), ("run", {"scope": "", "full": False, "fault": None, "at": 0})])
+        site, db = run_sequence([("publish", "", 9), *before])
         run = Run(db, storage.runs.utcnow, site).start()
         steps = sum(1 for _ in iter(run.step, False))
         assert steps == PER_PAGE
@@ -237,9 +244,12 @@ def test_distrusted_spans_cover_every_run_that_was_not_ok_over_the_same_listings
         run_id = start_run(db, "osce", scope=scope, pid=os.getpid())
         db.table("crawl_runs").update(run_id, {"status": status, "started_at": f"2025-01-0{number}T00:00:00Z",
                                                "finished_at": f"2025-01-0{number}T12:00:00Z"})
+    # (the failed run and the partial run before the ok run of day 4 are healed by it)
     assert distrusted_spans(db, "osce", "") == [
-        ("2025-01-02T00:00:00Z", "2025-01-02T12:00:00Z"), ("2025-01-03T00:00:00Z", "2025-01-03T12:00:00Z"),
         ("2025-01-05T00:00:00Z", "2025-01-05T12:00:00Z"), ("2025-01-06T00:00:00Z", "~")]
+    assert distrusted_spans(db, "osce", PARTIAL) == [  # healed by the ok partial run of day 3
+        ("2025-01-04T00:00:00Z", "2025-01-04T12:00:00Z"), ("2025-01-05T00:00:00Z", "2025-01-05T12:00:00Z"),
+        ("2025-01-06T00:00:00Z", "~")]
     assert distrusted_spans(db, "un_news", "") == []
     db.close()
 
