@@ -1,16 +1,16 @@
 """Live progress of a crawl, for a terminal or a log.
 
-Inside the crawl, the ``ProgressReporter`` extension appends a JSON line of counters to
-the file named by ``RELEASEWATCH_PROGRESS_FILE`` (setting or environment variable) every
-second and at the end. Outside, :class:`ProgressView` (no Scrapy import) renders those
-lines: a rich progress bar on a terminal, one plain line per change otherwise (cron, CI,
-logs), and a summary table at the end.
+Inside the crawl, the ``crawler.crawl.progress.ProgressReporter`` extension appends a
+JSON line of counters (:func:`snapshot`) to the file named by
+``RELEASEWATCH_PROGRESS_FILE`` every second and at the end. Outside, the runner reads
+them (:func:`read_new_lines`) and :class:`ProgressView` (no Scrapy import) renders them:
+a rich progress bar on a terminal, one plain line per change otherwise (cron, CI, logs),
+and a summary table at the end.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -28,44 +28,6 @@ COUNTERS = {
 def snapshot(stats: dict[str, Any]) -> dict[str, int]:
     """The counters shown to people, from a crawl's Scrapy stats."""
     return {name: int(stats.get(key) or 0) for name, key in COUNTERS.items()}
-
-
-class ProgressReporter:
-    """Scrapy extension: write counters as JSON lines while the crawl runs."""
-
-    INTERVAL = 1.0
-
-    def __init__(self, crawler, path: str):
-        self.crawler, self.path, self.task = crawler, path, None
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        from scrapy import signals
-        from scrapy.exceptions import NotConfigured
-
-        path = crawler.settings.get("RELEASEWATCH_PROGRESS_FILE") or os.environ.get("RELEASEWATCH_PROGRESS_FILE")
-        if not path:
-            raise NotConfigured
-        ext = cls(crawler, path)
-        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        return ext
-
-    def opened(self, spider) -> None:
-        from twisted.internet import task
-
-        self.task = task.LoopingCall(self.write)
-        self.task.start(self.INTERVAL, now=True)
-
-    def closed(self, spider, reason: str) -> None:
-        if self.task and self.task.running:
-            self.task.stop()
-        self.write(done=True)
-
-    def write(self, done: bool = False) -> None:
-        line = {**snapshot(self.crawler.stats.get_stats()), "done": done}
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
 
 
 class ProgressView:

@@ -1,6 +1,6 @@
 """What every releasewatch spider shares: base URL from settings, allowed domains that
 follow it, ``-a full=1``, requests that report their failures to crawl health, and
-listing pagination with stop-at-known (``crawler.middlewares.StopAtKnownMiddleware``)."""
+listing pagination with stop-at-known (``crawler.crawl.middlewares.StopAtKnownMiddleware``)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.health import report_problem
+from crawler.crawl.problems import report_problem
+from crawler.crawl.spider_args import truthy
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
-from storage.runs import run_scope
-
-TRUE = {"1", "true", "yes", "on"}
+from storage.normalize import run_scope
 
 
 def request_meta(response: Response) -> dict:
@@ -55,10 +54,6 @@ def not_a_web_url(url: str) -> str | None:
     if not parts.hostname:
         return f"URL without a host: {url!r}"
     return None
-
-
-def truthy(value: Any) -> bool:
-    return str(value).strip().lower() in TRUE if value is not None else False
 
 
 class ReleaseSpider(scrapy.Spider):
@@ -117,7 +112,7 @@ class ReleaseSpider(scrapy.Spider):
         self.problem(url, f"could not fetch: {failure_reason(failure)}", entry=request.meta.get("entry", False))
 
     def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
-        """Report a page that did not give what it should (see ``crawler.health``)."""
+        """Report a page that did not give what it should (see ``crawler.crawl.problems``)."""
         report_problem(self.crawler, url, reason, entry=entry)
 
     # --- listings ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""OSCE press releases and the menu's tracked lists (SITES.md, "osce.org").
+"""OSCE press releases and the menu's tracked lists (docs/sites.md, "osce.org").
 
     scrapy crawl osce                       # new releases, and the lists
     scrapy crawl osce -a full=1             # revisit every listing page
@@ -12,22 +12,19 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     Block,
-    MenuList,
     body_paragraphs,
     first_h1,
     label_pattern,
-    menu_section,
-    nav_key,
-    page_list,
     parse_html,
     read_labels,
     read_page,
     strip_chrome,
 )
+from spiders.menus import MenuList, menu_section, nav_key, page_list
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
 LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of work", "Field of work")

@@ -1,4 +1,4 @@
-"""UN News stories from its RSS feeds, or a topic listing (SITES.md, "news.un.org").
+"""UN News stories from its RSS feeds, or a topic listing (docs/sites.md, "news.un.org").
 
     scrapy crawl un_news                                   # the feeds in UN_NEWS_FEEDS
     scrapy crawl un_news -s UN_NEWS_FEEDS=/feed/subscribe/en/news/topic/peace-and-security/feed/rss.xml
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, not_a_web_url, request_meta
 from spiders.extract import (
     blocks_after,

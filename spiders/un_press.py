@@ -1,4 +1,4 @@
-"""UN Meetings Coverage and Press Releases (SITES.md, "press.un.org").
+"""UN Meetings Coverage and Press Releases (docs/sites.md, "press.un.org").
 
     scrapy crawl un_press                          # feed + every body's listing, stop at known
     scrapy crawl un_press -a body=security-council # only that listing (comma-separate several)
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_page
 from spiders.feeds import feed_entries

@@ -1,4 +1,4 @@
-"""Snapshots of the tracked lists and the changes between them (SITES.md ``list_snapshots``,
+"""Snapshots of the tracked lists and the changes between them (docs/schema.md ``list_snapshots``,
 ``list_changes``).
 
 A list is ``[{"name": ..., "note": ...}]`` in site order. ``record_list_snapshot`` keeps
@@ -38,7 +38,7 @@ it, and rule 1 is what keeps them apart. A renamed entry that also moved elsewhe
 rule 1 and is recorded as a removal and an addition (nothing is lost, only less neat).
 Several candidates are paired best-similarity first, each entry at most once.
 
-**Only healthy data is compared** (SITES.md: a failed or empty page never means "every
+**Only healthy data is compared** (docs/schema.md: a failed or empty page never means "every
 State left"). An observation is not compared when the spider marked it unhealthy (page
 not fetched, section not found) or it is empty: status ``unhealthy``. It is
 *suspicious* when its size is far from the last snapshot's (outside 80%-125%, with at
@@ -196,28 +196,6 @@ def diff_items(old: Iterable[dict], new: Iterable[dict]) -> list[dict]:
 
 def _row(change: str, item: str, before: str | None, after: str | None) -> dict:
     return {"change": change, "item": item, "before": before, "after": after}
-
-
-def apply_changes(items: Iterable[dict], changes: Iterable[dict]) -> list[dict]:
-    """``items`` with ``changes`` applied (the inverse of ``diff_items``, up to order):
-    kept and renamed entries stay in place, additions go to the end."""
-    entries = {key(i["name"]): dict(i) for i in normalize_items(items)}
-    for change in changes:
-        kind, name = change["change"], change["item"]
-        if kind == "removed":
-            entries.pop(key(name))
-        elif kind == "added":
-            entries[key(name)] = {"name": name, "note": change["after"]}
-        elif kind == "renamed":
-            # Rebuild to keep the renamed entry where the old name was.
-            entries = {(key(name) if k == key(change["before"]) else k):
-                       ({"name": name, "note": v["note"]} if k == key(change["before"]) else v)
-                       for k, v in entries.items()}
-        elif kind == "note_changed":
-            entries[key(name)]["note"] = change["after"]
-        else:
-            raise ValueError(f"unknown change {kind!r}")
-    return list(entries.values())
 
 
 # --- health -----------------------------------------------------------------------

@@ -1,17 +1,23 @@
-"""Text normalisation, datelines, dates, canonical URLs and the content hash.
+"""Text normalisation, datelines, dates, timestamps, canonical URLs, the content hash and a run's scope.
 
 Everything that decides whether two texts are "the same release" lives here, so the
-spiders, the storage and the tests agree on one definition (SITES.md, "Deduplication
+spiders, the storage and the tests agree on one definition (docs/schema.md, "Deduplication
 rules"): the hash covers what a release says, not how a page typesets it.
+
+Pure functions on text, no database: spiders may import this module (and the registry,
+``storage.sources``), no other of ``storage`` (docs/architecture.md, pyproject.toml contracts).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _QUOTES = {
@@ -170,3 +176,34 @@ def find_date(text: str | None) -> str | None:
         if iso:
             return iso
     return None
+
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def timestamp(moment: datetime) -> str:
+    """A datetime as the schema's time text: ISO 8601 UTC, second precision
+    (``2026-01-02T03:04:05Z``); a naive datetime is taken as UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def utcnow() -> str:
+    """Now as the schema's time text."""
+    return timestamp(datetime.now(UTC))
+
+
+def parse_timestamp(text: str) -> datetime:
+    """The schema's time text (or any ISO 8601 with ``Z``) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def run_scope(args: Mapping[str, Any] | None) -> str:
+    """What a run of a spider crawled, from its arguments (``-a``): ``""`` for a plain run.
+
+    ``full`` is left out (a back-fill covers the same listings, further down); any other
+    argument (``body=general-assembly``, ``url=...``, ``keywords=...``) makes another scope.
+    """
+    scope = {str(k): str(v) for k, v in (args or {}).items() if k != "full" and v is not None}
+    return json.dumps(scope, sort_keys=True, ensure_ascii=False) if scope else ""

@@ -8,7 +8,7 @@ caller needs no second query to count new / changed / unchanged items.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,9 @@ import sqlite_utils
 from storage import neardup
 from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
+from storage.sources import primary_sources
 
-PRIMARY_SOURCES = ("osce", "un_news", "un_press")
+PRIMARY_SOURCES = primary_sources()  # storage/sources.py
 LIST_FIELDS = ("fields_of_work", "issuers", "topics")
 META_FIELDS = ("published", "place", "symbol", "document_type", "lead", *LIST_FIELDS)
 
@@ -100,19 +101,6 @@ def store_release(
         if seen:
             return _store_seen_url(db, row, now, *seen)
         return _store_new_url(db, row, now)
-
-
-def store_releases(
-    db: sqlite_utils.Database, items: Iterable[Mapping[str, Any]], *, now: str | None = None
-) -> list[StoreResult]:
-    """Store many releases in one transaction (each still all-or-nothing on its own).
-
-    Same results as ``store_release`` item by item, for a fraction of the commits: for
-    bulk loads. An invalid item raises ``InvalidRelease`` and nothing is stored.
-    """
-    now = now or utcnow()
-    with db.atomic():
-        return [store_release(db, item, now=now) for item in items]
 
 
 def _store_seen_url(
@@ -226,9 +214,7 @@ def _touch(db: sqlite_utils.Database, release_id: int, url: str, now: str, url_h
     )
 
 
-def _refresh_metadata(
-    db: sqlite_utils.Database, release_id: int, row: dict, *, only_missing: bool = False
-) -> None:
+def _refresh_metadata(db: sqlite_utils.Database, release_id: int, row: dict) -> None:
     """Update metadata columns that the page now states differently (or states at all)."""
     current = db.execute(
         f"SELECT {', '.join(META_FIELDS)} FROM releases WHERE id = ?", [release_id]
@@ -237,8 +223,6 @@ def _refresh_metadata(
     for field, old in zip(META_FIELDS, current, strict=True):
         new = row.get(field)
         if new in (None, "", "[]") or new == old:
-            continue
-        if only_missing and old not in (None, "", "[]"):
             continue
         updates[field] = new
     if updates:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import json
 import os
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
 
 import sqlite_utils
 
-from storage.schema import utcnow
+from storage.normalize import parse_timestamp, utcnow
 
 
 def start_run(
@@ -22,7 +18,7 @@ def start_run(
 
     A claimed row keeps its start time and trigger: the run began when its process was
     started, not when the spider opened; ``pid`` becomes the crawl's own. ``scope`` is
-    ``run_scope`` of the crawl's arguments (the gap rule, ``trusted_known_urls``).
+    ``storage.normalize.run_scope`` of the crawl's arguments (the gap rule, ``trusted_known_urls``).
     """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
@@ -59,7 +55,7 @@ def close_run(
     started = db.execute("SELECT started_at FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
     duration = None
     if started and started[0]:
-        duration = (_parse(finished) - _parse(started[0])).total_seconds()
+        duration = (parse_timestamp(finished) - parse_timestamp(started[0])).total_seconds()
     problems = problems or []
     with db.atomic():
         update = {
@@ -93,16 +89,6 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
         })
         abandoned += 1
     return abandoned
-
-
-def run_scope(args: Mapping[str, Any] | None) -> str:
-    """What a run of a spider crawled, from its arguments (``-a``): ``""`` for a plain run.
-
-    ``full`` is left out (a back-fill covers the same listings, further down); any other
-    argument (``body=general-assembly``, ``url=...``, ``keywords=...``) makes another scope.
-    """
-    scope = {str(k): str(v) for k, v in (args or {}).items() if k != "full" and v is not None}
-    return json.dumps(scope, sort_keys=True, ensure_ascii=False) if scope else ""
 
 
 def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list[tuple[str, str]]:
@@ -164,7 +150,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

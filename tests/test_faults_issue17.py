@@ -17,7 +17,7 @@ from tests.conftest import FAST, ROOT, local_un_news, scrapy_crawl
 
 
 def releasewatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from crawler.cli.main import main; main()", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -109,7 +109,8 @@ def test_crawl_health_reports_a_spider_error_without_a_response():
     from scrapy.utils.test import get_crawler
     from twisted.python.failure import Failure
 
-    from crawler.health import PROBLEMS, CrawlHealth
+    from crawler.crawl.health import CrawlHealth
+    from crawler.verdict import PROBLEMS
 
     crawler = get_crawler()
     try:
@@ -202,7 +203,7 @@ def test_after_a_full_disk_the_runs_counts_are_what_was_stored(db_path, osce_sit
     def full_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
 
-    command = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "osce", "--db", str(db_path),
+    command = [sys.executable, "-c", "from crawler.cli.main import main; main()", "crawl", "osce", "--db", str(db_path),
                *fast_settings(OSCE_BASE_URL=osce_site.url, RELEASEWATCH_BATCH_SIZE=batch)]
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=full_disk)
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -28,12 +28,11 @@ from crawler.localsite import un_press
 from crawler.localsite.server import LocalSite
 from crawler.runner import crawl_command
 from storage import open_db, store_release
-from storage.normalize import canonical_url
+from storage.normalize import canonical_url, run_scope
 from storage.runs import (
     close_run,
     distrusted_spans,
     mark_abandoned_runs,
-    run_scope,
     start_run,
     trusted_known_urls,
 )

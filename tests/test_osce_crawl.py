@@ -1,5 +1,6 @@
 """``scrapy crawl osce`` end to end against a local OSCE site, checked with SQL."""
 
+import os
 import re
 from dataclasses import replace
 
@@ -167,7 +168,7 @@ def test_scrapy_check_contracts_pass():
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK" in proc.stderr

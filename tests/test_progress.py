@@ -31,13 +31,23 @@ def test_plain_mode_prints_one_line_per_change_and_a_summary():
     assert len(lines) == 3
 
 
-def test_rich_mode_renders_a_table():
+def rich_render(**kw) -> list[str]:
     out = io.StringIO()
     view = ProgressView("osce", stream=out, rich=True)
     with view:
-        view.update(counters(pages=3, new=3))
+        view.update(counters(**kw))
     view.summary("ok")
-    assert "osce: ok" in out.getvalue() and "unchanged" in out.getvalue()
+    return out.getvalue().splitlines()
+
+
+def test_rich_mode_renders_a_bar_and_a_table():
+    half = rich_render(pages=5, new=3, changed=1, expected=10)
+    bar = half[0]
+    assert bar.startswith("osce ━") and "5 pages" in bar and "new 3 · changed 1 · unchanged 0 · errors 0" in bar
+    full = rich_render(pages=10, new=3, changed=1, expected=10)[0]
+    assert full.count("━") > bar.count("━") > 0  # the bar follows pages/expected
+    assert "osce: ok" in half[1]
+    assert any(row.split("│")[1:6] == ["     5 ", "   3 ", "       1 ", "         0 ", "      0 "] for row in half)
 
 
 def test_snapshot_and_partial_lines(tmp_path):
@@ -55,7 +65,7 @@ def test_releasewatch_crawl_full_shows_progress_with_expected_pages(tmp_path):
     with LocalSite(osce.build_site(osce.generated_releases(30), per_page=10)) as site:
         settings = [x for k, v in {**FAST, "OSCE_BASE_URL": site.url}.items() for x in ("-s", f"{k}={v}")]
         proc = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
+            [sys.executable, "-m", "crawler.cli.main", "crawl", "osce", "--full", "--db", str(tmp_path / "p.db"), *settings],
             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("osce: pages")]

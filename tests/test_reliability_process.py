@@ -77,7 +77,7 @@ def wait_for_releases(db_path: Path, count: int, process: subprocess.Popen, time
 
 def releasewatch_crawl(db_path: Path, site: LocalSite, preexec=None) -> subprocess.CompletedProcess:
     """``releasewatch crawl osce`` as a user runs it."""
-    command = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "osce",
+    command = [sys.executable, "-c", "from crawler.cli.main import main; main()", "crawl", "osce",
                "--db", str(db_path), "-s", f"OSCE_BASE_URL={site.url}"]
     for key, value in FAST.items():
         command += ["-s", f"{key}={value}"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from storage import open_db
@@ -55,7 +55,7 @@ def write_config(tmp_path: Path, jobs: dict[str, dict], *, notify: dict | None =
 
 
 def releasewatch(*args: str, cwd: Path, timeout: float = WAIT_S) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from crawler.cli.main import main; main()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -67,7 +67,7 @@ class Daemon:
         self.log_path = tmp_path / f"{name}.log"
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from crawler.cli import main; main()", "schedule", "--config", str(config), *args],
+                [sys.executable, "-c", "from crawler.cli.main import main; main()", "schedule", "--config", str(config), *args],
                 cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:
@@ -158,8 +158,8 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     assert hung["exit_code"] in (-signal.SIGTERM, -signal.SIGKILL)  # SIGKILL if it did not close within 1s
     assert daemon.rows("SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'") == [{"n": 0}]
     assert daemon.rows("SELECT count(*) AS n FROM releases") == [{"n": 3}]
-    assert f"job osce: run {osce_runs[0]['id']} ok in" in log and "new=3" in log
-    assert f"job broken: run {crash['id']} FAILED" in log and "scheduler stopped" in log
+    assert f"job osce: run {osce_runs[0]['id']} osce: OK pages=" in log and "new=3" in log
+    assert f"job broken: run {crash['id']} no_such_spider: FAILED pages=0" in log and "scheduler stopped" in log
     assert {r["job"]: r["next_run"] for r in daemon.rows("SELECT * FROM schedule_jobs")} == {
         "osce": None, "broken": None, "hung": None}  # stopped: nothing scheduled
     rotated = sorted(p.name for p in tmp_path.glob("rw.log*"))

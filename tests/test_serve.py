@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.screenshots import CHROMIUM, CHROMIUM_ARGS, free_port, running
+from crawler.web.screenshots import CHROMIUM, CHROMIUM_ARGS, free_port, running
 from storage import open_db, store_release
 from tests.browse_data import OSCE, SCRIPT, build_browse_db
 from tests.conftest import ROOT
@@ -121,7 +121,7 @@ def test_browser_search_and_open_a_release(served):
 def test_serve_refuses_a_database_that_does_not_exist(tmp_path):
     from click.testing import CliRunner
 
-    from crawler.cli import main
+    from crawler.cli.main import main
 
     missing = tmp_path / "typo" / "releasewatch.db"
     result = CliRunner().invoke(main, ["serve", "--db", str(missing)])

@@ -1,6 +1,7 @@
 """``scrapy crawl un_news`` end to end against a local UN News, checked with SQL."""
 
 import json
+import os
 from dataclasses import replace
 
 import pytest
@@ -154,7 +155,7 @@ def test_scrapy_check_contracts_pass():
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Ran 8 contracts" in proc.stderr and "OK" in proc.stderr, proc.stderr  # feed, story, article

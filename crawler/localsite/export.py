@@ -1,7 +1,9 @@
 """Write the local sites' pages to files: ``python -m crawler.localsite.export tests/files``.
 
 The saved pages are the fixtures that the per-field parser tests and ``scrapy check``
-contracts read. Regenerate after changing a site builder; keep old variants beside new.
+contracts read. Regenerate after changing a site builder; keep old markup variants as
+variants in the builders, since every file in ``tests/files`` comes from here
+(``tests/test_fixture_files.py`` fails when they differ).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A local copy of osce.org, built from the seed captures (SITES.md, "osce.org").
+"""A local copy of osce.org, built from the seed captures (docs/sites.md, "osce.org").
 
 Pages look like the Drupal site: the full mega-menu (Fields of work, Countries with the
 Participating States, Structures and institutions with the Field operations), header,
@@ -102,7 +102,7 @@ def parse_seed(name: str, path: str, variant: str = "current") -> Release:
 
 
 def seed_releases() -> list[Release]:
-    """The three seed releases, newest first, at the paths SITES.md names."""
+    """The three seed releases, newest first, at the paths docs/sites.md names."""
     return [
         parse_seed("osce_2024_council_of_europe.txt", "/secretariat/568421"),
         parse_seed("osce_2020_rama_lavrov.txt", "/chairpersonship/446341"),
@@ -122,7 +122,7 @@ def _links(names: list[str], prefix: str) -> str:
 
 
 def menu_html(menu: Menu) -> str:
-    """The site menu with the headed sections SITES.md describes, in ``menu.style``."""
+    """The site menu with the headed sections docs/sites.md describes, in ``menu.style``."""
     if menu.style == "plain":
         return _plain_menu(menu)
     if menu.style == "buttons":

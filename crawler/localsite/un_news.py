@@ -1,4 +1,4 @@
-"""A local copy of news.un.org (UN News), built from the seed captures (SITES.md, "news.un.org").
+"""A local copy of news.un.org (UN News), built from the seed captures (docs/sites.md, "news.un.org").
 
 Drupal 10 markup as the site serves it: the header with the "Global perspective Human
 stories" slogan, the topics menu, story pages (topics, ``h1`` title, ``time[datetime]``,

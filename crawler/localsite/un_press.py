@@ -1,4 +1,4 @@
-"""A local copy of press.un.org (SITES.md, "press.un.org").
+"""A local copy of press.un.org (docs/sites.md, "press.un.org").
 
 Drupal pages with the site header and footer, the document type as a link, the symbol
 near the top, the date in ``.field--name-field-dated time[datetime]``, the title in

@@ -1,0 +1,1 @@
+"""Runs inside the Scrapy process: items, pipelines, middlewares, HTTP cache, health, progress, contracts."""
