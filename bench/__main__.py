@@ -23,6 +23,7 @@ BENCHES = {
     "memory": "bench.memory",
     "listdiff": "bench.listdiff",
     "watch": "bench.watch",
+    "listing": "bench.listing",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -19,7 +19,7 @@ import trafilatura
 from scrapy.http import Response
 
 from crawler.crawl.items import ReleaseItem, ReleaseLoader
-from spiders.base import ReleaseSpider
+from spiders.base import ReleaseSpider, not_a_web_url
 from spiders.extract import first_h1, page_date, parse_html
 from storage.normalize import clean_text, normalize_for_hash, parse_date, split_dateline
 
@@ -93,7 +93,12 @@ def looks_like_an_article(paragraphs: list[str], published: str | None) -> bool:
 
 
 class ArticleSpider(ReleaseSpider):
-    """The article at each ``-a url=``; allowed domains are those URLs' hosts."""
+    """The article at each ``-a url=``; it fetches nothing but those URLs' hosts.
+
+    Only http(s) URLs are crawled (anything else is a ``crawl_errors`` row), and a
+    redirect to a host the user did not name is refused (``allowed_hosts``, matched
+    exactly by ``crawler.crawl.middlewares.RedirectGuardMiddleware``).
+    """
 
     name = "article"
     source = "article"
@@ -101,12 +106,17 @@ class ArticleSpider(ReleaseSpider):
     def __init__(self, *args, url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.urls = split_urls(url)
-        self.allowed_domains = list(dict.fromkeys(h for h in (urlsplit(u).hostname for u in self.urls) if h))
+        hosts = (urlsplit(u).hostname for u in self.urls if not not_a_web_url(u))
+        self.allowed_hosts = list(dict.fromkeys(h for h in hosts if h))
+        self.allowed_domains = self.allowed_hosts
 
     async def start(self):
         if not self.urls:
             self.problem("-a url", "no article URL given: scrapy crawl article -a url=URL[,URL...]", entry=True)
         for url in self.urls:  # one page among several that fails degrades the run
+            if reason := not_a_web_url(url):
+                self.problem(url, reason, entry=len(self.urls) == 1)
+                continue
             yield self.request(url, self.parse_release, entry=len(self.urls) == 1, release=True)
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem]:

@@ -19,6 +19,7 @@ from crawler.crawl.problems import report_problem
 from crawler.crawl.spider_args import truthy
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
 from spiders.structured import conflicts, read_structured
+from storage.normalize import run_scope
 
 
 def request_meta(response: Response) -> dict:
@@ -41,6 +42,21 @@ def failure_reason(failure: Failure) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def not_a_web_url(url: str) -> str | None:
+    """Why ``url`` cannot be crawled (None: an absolute http(s) URL with a host).
+
+    ``file:``, ``data:``, ``javascript:`` and scheme-less text never become requests:
+    Scrapy would read local files, parse inline data or raise mid-callback.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        hint = f" (did you mean https://{url.strip()}?)" if not parts.scheme and url.strip() else ""
+        return f"not an http(s) URL: {url!r}{hint}"
+    if not parts.hostname:
+        return f"URL without a host: {url!r}"
+    return None
+
+
 class ReleaseSpider(scrapy.Spider):
     """Base class: subclasses set ``name``, ``source`` and ``base_url_setting``."""
 
@@ -57,6 +73,7 @@ class ReleaseSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.scope = run_scope(kwargs)  # what this run covers, for the gap rule
         if cls.base_url_setting:
             spider.base_url = crawler.settings.get(cls.base_url_setting).rstrip("/")
             spider.allowed_domains = [urlsplit(spider.base_url).hostname]
@@ -132,8 +149,11 @@ class ReleaseSpider(scrapy.Spider):
             self.crawler.stats.inc_value("releasewatch/expected_pages", (last + 1) * (len(rows) + 1))
         for row in rows:
             yield self.release_request(row)
-        if next_url and page + 1 < self.max_listing_pages and next_url != response.url:
-            yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1)
+        if next_url and next_url != response.url:
+            # Past the cap the request is still yielded, marked: the stop-at-known
+            # middleware drops it, as a problem unless the page was all known anyway.
+            yield self.request(next_url, self.parse_listing, listing=True, next_page=True, page=page + 1,
+                               beyond_cap=page + 1 >= self.max_listing_pages)
 
     def release_request(self, row: ListingRow) -> scrapy.Request:
         return self.request(self.rebase(row.url), self.parse_release, release=True,

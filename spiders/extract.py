@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
+from w3lib.encoding import read_bom
 
 from storage.normalize import clean_text, parse_date
 
@@ -57,38 +58,51 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
 
 
-def page_encoding(body: bytes, declared: str | None) -> str | None:
+def page_encoding(body: bytes, declared: str | None) -> str:
     """The encoding to read ``body`` with: UTF-8 whenever the bytes are valid UTF-8.
 
     Servers mislabel pages (a ``charset=iso-8859-1`` header on a UTF-8 page, or a legacy
     page that claims UTF-8). Non-ASCII bytes that decode as UTF-8 are practically never
     anything else, and bytes that do not decode as UTF-8 are not UTF-8, whatever the
     page says: then the declared encoding, or Windows-1252 (a superset of Latin-1).
+    A byte-order mark wins, a UTF-16/32 page is read as declared, and a pure-ASCII page
+    is read as declared (ISO-2022-JP is 7-bit: as UTF-8 it would be garbled).
     """
+    bom, _ = read_bom(body)
+    if bom:
+        return bom
+    try:
+        declared = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        declared = None
+    if declared and declared.startswith(("utf-16", "utf-32")) and b"\x00" in body:
+        return declared
+    if body.isascii():
+        return declared or "utf-8"
     try:
         body.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        declared = codecs.lookup(declared).name if declared else None
-    except LookupError:
-        declared = None
     return declared if declared and declared != "utf-8" else "cp1252"
 
 
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def parse_html(body: bytes | str, encoding: str | None = None):
-    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty)."""
+    """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty).
+
+    Bytes are decoded here (``page_encoding``, undecodable bytes replaced) and lxml gets
+    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``).
+    """
     if isinstance(body, bytes):
-        if not body.strip():
-            return None
-        parser = lxml_html.HTMLParser(encoding=page_encoding(body, encoding), remove_comments=True)
-        try:
-            return lxml_html.document_fromstring(body, parser=parser)
-        except (ParserError, ValueError):
-            return None
+        body = body.decode(page_encoding(body, encoding), errors="replace").lstrip("\ufeff")
+    if not body.strip():
+        return None
+    parser = lxml_html.HTMLParser(remove_comments=True)
     try:
-        return lxml_html.document_fromstring(body) if body.strip() else None
+        return lxml_html.document_fromstring(XML_DECLARATION.sub("", body, count=1), parser=parser)
     except (ParserError, ValueError):
         return None
 
@@ -346,10 +360,11 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
 
     bookmarks = tree.xpath("//a[@rel='bookmark'][@href]")
     candidates = bookmarks or matching(
-        tree.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]")) or matching(tree.xpath("//a[@href]"))
+        _heading_links(tree)) or matching(tree.xpath("//a[@href]"))
     if not bookmarks:  # guessed from the markup: a sidebar's links are not the listing's
         candidates = [a for a in candidates if not a.xpath("ancestor::aside")] or candidates
-    rows, seen, listed = [], set(), set(candidates)
+    rows, seen = [], set()
+    listed_inside = _listed_links_inside(candidates)
     for a in candidates:
         try:
             url = urljoin(page_url, a.get("href").strip())
@@ -362,7 +377,7 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
         date, node = None, a
         for _ in range(5):
             node = node.getparent()
-            if node is None or sum(1 for link in node.iter("a") if link in listed) > 1:
+            if node is None or listed_inside[node] > 1:
                 break  # the row ends where the next listed link begins
             text = node.text_content()
             following = node.getnext() if node.tag == "dt" else None
@@ -375,6 +390,24 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
     if not bookmarks and any(row.date for row in rows):
         rows = [row for row in rows if row.date]  # listing rows show their date; other links not
     return rows
+
+
+def _heading_links(tree) -> list:
+    """Links inside h2-h4 headings, in page order. (libxml2 evaluates the XPath
+    ``//*[self::h2 or ...]//a`` in time quadratic in the number of headings.)"""
+    links = (a for h in tree.iter("h2", "h3", "h4") for a in h.iter("a") if a.get("href") is not None)
+    return list(dict.fromkeys(links))
+
+
+def _listed_links_inside(links: list) -> dict:
+    """How many of ``links`` each of their ancestors holds: one walk up per link, so a
+    listing of n links costs O(n x depth), not O(n^2) (the dict keeps the element
+    proxies alive, so lxml hands back the same ones)."""
+    inside: dict = {}
+    for a in set(links):
+        for node in a.iterancestors():
+            inside[node] = inside.get(node, 0) + 1
+    return inside
 
 
 NEXT_TEXT = re.compile(r"^\s*(next|next page|older|more|›|»|>|next\s*[›»>])\s*$", re.I)

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from scrapy.http import Response
 
 from crawler.crawl.items import ReleaseItem, ReleaseLoader
-from spiders.base import ReleaseSpider, request_meta
+from spiders.base import ReleaseSpider, not_a_web_url, request_meta
 from spiders.extract import (
     blocks_after,
     body_paragraphs,
@@ -155,6 +155,9 @@ class UnNewsSpider(ReleaseSpider):
             return
         self.crawler.stats.inc_value("releasewatch/feed_items", len(entries))
         for entry in entries:
+            if reason := not_a_web_url(entry.url):  # e.g. a javascript: link: skip it, not the feed
+                self.problem(response.url, f"feed item skipped: {reason}")
+                continue
             yield self.request(entry.url, self.parse_release, release=True, listing_title=entry.title,
                                listing_date=entry.date)
 

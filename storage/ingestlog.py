@@ -51,12 +51,12 @@ def forget_ingested_before(db: sqlite_utils.Database, stamp: str) -> None:
 
 
 def open_distributed_run(db: sqlite_utils.Database, run_key: str, spider: str, *, started_at: str,
-                         trigger: str = "manual", pid: int | None = None) -> int:
+                         trigger: str = "manual", pid: int | None = None, scope: str = "") -> int:
     """The ``crawl_runs`` row of a seeded run (created ``running`` the first time)."""
     known = distributed_run(db, run_key)
     if known:
         return known[0]
-    run_id = start_run(db, spider, trigger=trigger, pid=pid)
+    run_id = start_run(db, spider, trigger=trigger, pid=pid, scope=scope)
     db.table("crawl_runs").update(run_id, {"started_at": started_at})
     db.table("distributed_runs").insert({"run_key": run_key, "run_id": run_id, "spider": spider,
                                          "problems": "[]"})

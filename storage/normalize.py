@@ -1,4 +1,4 @@
-"""Text normalisation, datelines, dates, timestamps, canonical URLs and the content hash.
+"""Text normalisation, datelines, dates, timestamps, canonical URLs, the content hash and a run's scope.
 
 Everything that decides whether two texts are "the same release" lives here, so the
 spiders, the storage and the tests agree on one definition (docs/schema.md, "Deduplication
@@ -11,10 +11,13 @@ Pure functions on text, no database: spiders may import this module (and the reg
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _QUOTES = {
@@ -194,3 +197,13 @@ def utcnow() -> str:
 def parse_timestamp(text: str) -> datetime:
     """The schema's time text (or any ISO 8601 with ``Z``) as an aware datetime."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def run_scope(args: Mapping[str, Any] | None) -> str:
+    """What a run of a spider crawled, from its arguments (``-a``): ``""`` for a plain run.
+
+    ``full`` is left out (a back-fill covers the same listings, further down); any other
+    argument (``body=general-assembly``, ``url=...``, ``keywords=...``) makes another scope.
+    """
+    scope = {str(k): str(v) for k, v in (args or {}).items() if k != "full" and v is not None}
+    return json.dumps(scope, sort_keys=True, ensure_ascii=False) if scope else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 
 import sqlite_utils
@@ -11,22 +12,23 @@ from storage.normalize import parse_timestamp, utcnow
 
 def start_run(
     db: sqlite_utils.Database, spider: str, *, run_id: int | None = None,
-    trigger: str = "manual", pid: int | None = None,
+    trigger: str = "manual", pid: int | None = None, scope: str = "",
 ) -> int:
     """Insert (or claim, when the scheduler pre-created it) a ``running`` row.
 
     A claimed row keeps its start time and trigger: the run began when its process was
     started, not when the spider opened; ``pid`` becomes the crawl's own, and ``spider``
-    the running spider's name (``scrapy crawl watch -a name=nato`` runs as ``nato``).
+    the running spider's name (``scrapy crawl watch -a name=nato`` runs as ``nato``). ``scope`` is
+    ``storage.normalize.run_scope`` of the crawl's arguments (the gap rule, ``trusted_known_urls``).
     """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
-        "trigger": trigger, "pid": pid,
+        "trigger": trigger, "pid": pid, "scope": scope,
     }
     table = db.table("crawl_runs")
     if run_id is not None:
         if table.count_where("id = ?", [run_id]):
-            table.update(run_id, {"status": "running", "pid": pid, "spider": spider})
+            table.update(run_id, {"status": "running", "pid": pid, "spider": spider, "scope": scope})
         else:
             table.insert({"id": run_id, **row})
         return run_id
@@ -74,7 +76,8 @@ def close_run(
 
 
 def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
-    """Mark ``running`` rows whose process is gone (killed, crashed) as ``failed``."""
+    """Mark ``running`` rows whose process is gone (killed, crashed) as ``failed``,
+    finished now (the latest it can have stored anything)."""
     abandoned = 0
     for run_id, pid in db.execute(
         "SELECT id, pid FROM crawl_runs WHERE status = 'running'"
@@ -82,31 +85,62 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
         if pid and _alive(pid):
             continue
         db.table("crawl_runs").update(run_id, {
-            "status": "failed", "finish_reason": "abandoned",
+            "status": "failed", "finish_reason": "abandoned", "finished_at": utcnow(),
             "reason": "the crawl process ended without closing its run (killed or crashed)",
         })
         abandoned += 1
     return abandoned
 
 
-def unhealthy_since(db: sqlite_utils.Database, spider: str) -> str | None:
-    """When the trailing streak of failed or degraded runs of ``spider`` started (None:
-    the last run was ok).
+def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list[tuple[str, str]]:
+    """The ``(start, end)`` spans, merged, of the runs of ``spider`` whose stored releases
+    a run with ``scope`` must not stop at: every run that did not end ``ok`` with that
+    same scope (failed, degraded, killed, still running, or partial by another argument),
+    unless an ``ok`` run with that scope started after it ended (that run paged past
+    what it stored down to trusted releases, so no gap is left below them).
 
-    Such a run (killed, crashed, database full, a listing page that showed a maintenance
-    notice, a release that could not be fetched) may have stored the newest releases of
-    a listing and not the older ones: the next run must not take what it stored for the
-    place where an incremental crawl can stop (see ``StopAtKnownMiddleware``).
+    A running run's span is open (``end`` = ``"~"``, after any timestamp); a closed run
+    without ``finished_at`` (marked abandoned by an older version) ends where the next
+    run of the spider started.
     """
-    since = None
-    for status, started in db.execute(
-        "SELECT status, started_at FROM crawl_runs WHERE spider = ? AND status != 'running' "
-        "ORDER BY id DESC", [spider],
-    ):
-        if status == "ok":
-            break
-        since = started
-    return since
+    healed_before = db.execute(
+        "SELECT max(started_at) FROM crawl_runs WHERE spider = ? AND status = 'ok' AND COALESCE(scope, '') = ?",
+        [spider, scope]).fetchone()[0] or ""
+    rows = db.execute(
+        "SELECT started_at, CASE WHEN status = 'running' THEN '~' ELSE COALESCE(finished_at, "
+        "(SELECT min(n.started_at) FROM crawl_runs n WHERE n.spider = r.spider AND n.id > r.id), '~') END "
+        "FROM crawl_runs r WHERE spider = ? AND NOT (status = 'ok' AND COALESCE(scope, '') = ?) "
+        "AND started_at IS NOT NULL ORDER BY started_at", [spider, scope],
+    ).fetchall()
+    spans: list[tuple[str, str]] = []
+    for start, end in rows:
+        if end < healed_before:
+            continue
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "") -> set[str]:
+    """The release URLs where a run of ``spider`` with ``scope`` may stop paging.
+
+    The gap rule (docs/reliability.md): a stored release counts as known only if no run
+    that could have left a gap below it was at work when it was first seen, i.e. its
+    ``first_seen`` lies in none of ``distrusted_spans``. Releases stored by runs that
+    completed ``ok`` over the same listings (same scope) are trusted: such a run paged
+    down to releases that were themselves trusted, so nothing is missing below them;
+    and so are those of a bad run once an ``ok`` run of the scope started after it.
+    """
+    spans = distrusted_spans(db, spider, scope)
+    starts = [start for start, _ in spans]
+    known = set()
+    for url, first_seen in db.execute("SELECT url, first_seen FROM release_urls"):
+        at = bisect.bisect_right(starts, first_seen) - 1
+        if at < 0 or first_seen > spans[at][1]:
+            known.add(url)
+    return known
 
 
 def _alive(pid: int) -> bool:

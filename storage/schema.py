@@ -99,7 +99,7 @@ TABLES: dict[str, dict] = {
             "status": str, "pages": int, "items_new": int, "items_changed": int,
             "items_unchanged": int, "errors": int, "finish_reason": str,
             "reason": str, "duration_s": float, "exit_code": int, "log_tail": str,
-            "trigger": str, "pid": int,
+            "trigger": str, "pid": int, "scope": str,
         },
         "pk": "id",
         "not_null": {"spider", "started_at"},
@@ -145,6 +145,29 @@ class Database(sqlite_utils.Database):
             raise
 
 
+class NotOurDatabase(sqlite3.DatabaseError):
+    """The file is another application's SQLite database: releasewatch leaves it alone."""
+
+
+def check_ours(db: sqlite_utils.Database, path: str | os.PathLike) -> None:
+    """Raise ``NotOurDatabase`` unless the database is empty or has our ``releases`` table.
+
+    A database of ours has ``releases`` with the columns it was born with (its
+    ``not_null`` ones); any table of ours present has its own. Reads only: a refused
+    file is left byte for byte as it was.
+    """
+    tables = set(db.table_names())
+    if not tables:
+        return
+    why = None if "releases" in tables else f"no releases table (it has {', '.join(sorted(tables)[:5])})"
+    for name in sorted(tables & set(TABLES)):
+        missing = set(TABLES[name].get("not_null", ())) - set(db.table(name).columns_dict)
+        if missing and why is None:
+            why = f"its {name} table has no {', '.join(sorted(missing))} column"
+    if why:
+        raise NotOurDatabase(f"{path} is not a releasewatch database ({why}): refusing to change it")
+
+
 DEFAULT_DB = "releasewatch.db"  # when neither --db nor RELEASEWATCH_DB names one
 
 
@@ -152,7 +175,9 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Dat
     """Open (and create or migrate) the database at ``path``.
 
     Raises ``FileNotFoundError`` when ``create`` is false and the file does not exist,
-    and ``sqlite3.OperationalError`` with SQLite's own message when it cannot be written.
+    ``NotOurDatabase`` (a ``sqlite3.DatabaseError``) for another application's database,
+    left unchanged, and ``sqlite3.OperationalError`` with SQLite's own message when it
+    cannot be written.
     """
     path = Path(path)
     if not create and not path.exists():
@@ -166,6 +191,11 @@ def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Dat
     # inserted at random places in a large index, which thrashes a small cache.
     conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
     db = Database(conn)
+    try:
+        check_ours(db, path)
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
     if create:
         if db.journal_mode != "wal":
             db.enable_wal()

@@ -21,7 +21,7 @@ def test_bench_smoke_runs_and_reports(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["smoke"] is True and report["errors"] == {}
     assert {f["bench"] for f in report["figures"]} >= {"crawl", "incremental", "memory", "ingest",
-                                                      "search", "list diff"}
+                                                      "search", "list diff", "listing"}
     figures = {f["name"]: f for f in report["figures"]}
     # Behaviour, not speed: one new release on the site means exactly one release body fetched.
     assert figures["1 new: release bodies sent"]["value"] == 1

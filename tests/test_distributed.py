@@ -178,7 +178,7 @@ def test_a_request_is_marked_seen_in_the_same_step_that_queues_it(redis_url, mon
 
 @pytest.mark.redis
 @needs_redis
-def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
+def test_stop_at_known_uses_the_urls_the_ingester_published_for_the_run(redis_url):
     from scrapy import Request
     from scrapy.http import HtmlResponse
 
@@ -191,7 +191,7 @@ def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
     middleware.spider_opened(scheduler.spider)
     releases = ["http://127.0.0.1:8123/pc/1", "http://127.0.0.1:8123/pc/2"]
     client = redis.Redis.from_url(redis_url)
-    client.zadd(handoff.KNOWN_URLS_KEY, {canonical_url(releases[0]): 3, canonical_url(releases[1]): 5})
+    client.sadd(handoff.run_known_key("osce-6"), canonical_url(releases[0]), canonical_url(releases[1]))
 
     def pages_on(run: str) -> bool:
         listing = "http://127.0.0.1:8123/press-releases?page=0"
@@ -201,10 +201,8 @@ def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
         output.append(Request(f"{listing[:-1]}1", meta={"next_page": True}))
         return any(r.meta.get("next_page") for r in middleware.process_spider_output(response, output))
 
-    assert pages_on("osce-5")  # run 5 stored /pc/2 itself (a listing fetched again after a kill)
-    assert not pages_on("osce-6")  # both were stored before run 6
-    client.set(handoff.unhealthy_since_key("osce"), 5)  # ... but run 5 was degraded
-    assert pages_on("osce-6")
+    assert not pages_on("osce-6")  # the ingester gave run 6 both as known
+    assert pages_on("osce-7")  # run 7's start is not ingested yet: nothing is known to it
 
 
 @pytest.mark.redis
@@ -223,21 +221,21 @@ def test_leases_of_a_dead_worker_go_back_to_the_queue(redis_url):
 
 
 # --- the ingester ---------------------------------------------------------------------------
-def release_messages(run: str, count: int = 3) -> list[str]:
+def release_messages(run: str, count: int = 3, start_id: int = 600000) -> list[str]:
     out = []
-    for rel in osce.generated_releases(count):
+    for rel in osce.generated_releases(count, start_id=start_id):
         item = {"source": "osce", "url": f"http://127.0.0.1:8123{rel.path}", "title": rel.title,
                 "body": "\n\n".join(rel.paragraphs), "published": "2025-01-01", "place": rel.place}
         out.append(handoff.message("release", run=run, spider="osce", item=item))
     return out
 
 
-def queue_a_run(client: redis.Redis) -> str:
+def queue_a_run(client: redis.Redis, start_id: int = 600000) -> str:
     """A seeded run whose worker pushed three releases, a healthy list and the end."""
     run = handoff.seed_run(client, "osce")
     client.delete("osce:start_urls")
     client.hset(handoff.run_key(run), mapping={"pending": 0, "pages": 7})
-    for raw in release_messages(run):
+    for raw in release_messages(run, start_id=start_id):
         client.lpush(handoff.ITEMS_KEY, raw)
     client.lpush(handoff.ITEMS_KEY, handoff.message(
         "list", run=run, spider="osce", item={"list": "field_operations", "url": "http://x/",
@@ -275,26 +273,28 @@ def test_ingester_writes_items_and_the_run(redis_url, db_path):
     assert run_rows(db_path) == [{"status": "ok", "pages": 7, "items_new": 3, "items_changed": 0,
                                   "items_unchanged": 0, "errors": 0}]
     assert client.llen(handoff.ITEMS_KEY) == 0 and client.llen(f"{handoff.ITEMS_KEY}:ingesting") == 0
-    assert client.zcard(handoff.KNOWN_URLS_KEY) == 3  # for the workers' stop-at-known
-    assert {score for _, score in client.zrange(handoff.KNOWN_URLS_KEY, 0, -1, withscores=True)} == {
-        handoff.run_number(run)}  # ... scored with the run that stored them
+    assert not client.exists(handoff.run_known_key(run))  # dropped with the run's other keys
     assert not client.exists(handoff.run_key(run))
 
 
 @pytest.mark.redis
 @needs_redis
-def test_ingester_marks_the_streak_of_runs_that_were_not_ok(redis_url, db_path):
+def test_ingester_gives_each_run_the_urls_the_gap_rule_trusts(redis_url, db_path):
     client = redis.Redis.from_url(redis_url)
     ingester = Ingester(str(db_path), redis_url)
-    degraded = queue_a_run(client)
+    queue_a_run(client)  # ok: its releases are known to later runs
+    ingester.run(exit_when_idle=0.5)
+    degraded = queue_a_run(client, start_id=700000)  # (seeded before: it would overlap the first)
     client.rpush(handoff.run_problems_key(degraded), json.dumps({"url": "http://x/pc/1", "error": "HTTP 503"}))
     ingester.run(exit_when_idle=0.5)
-    assert run_rows(db_path)[-1]["status"] == "degraded"
-    assert client.get(handoff.unhealthy_since_key("osce")) == str(handoff.run_number(degraded)).encode()
-    queue_a_run(client)
+    assert [r["status"] for r in run_rows(db_path)] == ["ok", "degraded"]
+    later = handoff.seed_run(client, "osce")
     ingester.run(exit_when_idle=0.5)
     ingester.close()
-    assert run_rows(db_path)[-1]["status"] == "ok" and not client.exists(handoff.unhealthy_since_key("osce"))
+    from storage.normalize import canonical_url
+
+    ok_urls = {canonical_url(f"http://127.0.0.1:8123{rel.path}") for rel in osce.generated_releases(3)}
+    assert {handoff.text(u) for u in client.smembers(handoff.run_known_key(later))} == ok_urls
 
 
 @pytest.mark.redis
@@ -360,6 +360,36 @@ def test_unreadable_messages_are_set_aside_not_lost(redis_url, db_path):
     stats = ingester.run(exit_when_idle=0.3)
     ingester.close()
     assert stats.bad == 2 and client.llen(f"{handoff.ITEMS_KEY}:bad") == 2
+
+
+@pytest.mark.redis
+@needs_redis
+def test_a_poison_message_is_set_aside_and_the_rest_of_its_batch_stored(redis_url, db_path):
+    """Issue 17 item 3: a ``list`` message without ``list`` used to raise at every restart."""
+    client = redis.Redis.from_url(redis_url)
+    run = handoff.seed_run(client, "osce")
+    client.delete("osce:start_urls")
+    client.hset(handoff.run_key(run), mapping={"pending": 0, "pages": 2})
+    poison = handoff.message("list", run=run, spider="osce", item={"url": "http://x/menu"})
+    good = release_messages(run, count=1)[0]
+    client.lpush(handoff.ITEMS_KEY, poison, good, handoff.run_finished_message(run, "osce"))
+    command = [sys.executable, "-c", "from crawler.cli.main import main; main()", "ingest", "--redis", redis_url,
+               "--db", str(db_path), "--exit-when-idle", "0.5"]
+    logs = []
+    for _ in range(2):  # and a restart finds nothing stuck
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        logs.append(proc.stderr)
+    assert "message set aside in releasewatch:items:bad: KeyError: 'list'" in logs[0]
+    assert count(db_path, "releases") == 1
+    assert [handoff.text(m) for m in client.lrange(f"{handoff.ITEMS_KEY}:bad", 0, -1)] == [poison]
+    assert client.llen(handoff.ITEMS_KEY) == 0 and client.llen(f"{handoff.ITEMS_KEY}:ingesting") == 0
+    db = open_db(db_path)
+    (row,) = db.query("SELECT status, errors, items_new FROM crawl_runs")
+    (error,) = [r["error"] for r in db.query("SELECT error FROM crawl_errors")]
+    db.close()
+    assert row == {"status": "degraded", "errors": 1, "items_new": 1}
+    assert error == "message set aside in releasewatch:items:bad: KeyError: 'list'"
 
 
 # --- end to end: workers, ingester, local site --------------------------------------------

@@ -20,7 +20,6 @@ from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from crawler.runner import crawl_command
 from storage import open_db, store_release
-from storage.runs import start_run, unhealthy_since
 from tests.conftest import FAST, ROOT, scrapy_crawl
 
 # A release whose versions or URLs are not exactly what one store_release writes.
@@ -220,15 +219,3 @@ def test_full_database_rolls_back_the_whole_release(db_path):
     assert db.execute("SELECT count(*) FROM release_bands WHERE release_id != 1").fetchone()[0] == 0
     db.close()
     assert_consistent(db_path)
-
-
-def test_unhealthy_since_is_the_start_of_the_trailing_runs_that_were_not_ok(db_path):
-    db = open_db(db_path)
-    assert unhealthy_since(db, "osce") is None
-    for number, status in enumerate(["failed", "ok", "failed", "degraded", "failed", "running"], 1):
-        run_id = start_run(db, "osce")
-        db.table("crawl_runs").update(run_id, {"status": status, "started_at": f"2025-01-0{number}T00:00:00Z"})
-    start_run(db, "un_news")
-    assert unhealthy_since(db, "osce") == "2025-01-03T00:00:00Z"
-    assert unhealthy_since(db, "un_news") is None
-    db.close()

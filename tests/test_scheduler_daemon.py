@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -276,3 +276,19 @@ def test_once_runs_every_job_notifies_and_exits_with_the_worst_status(tmp_path, 
     finally:
         db.close()
     assert runs == [("schedule:broken", "failed"), ("schedule:osce", "ok")] and next_runs == [None, None]
+
+
+def test_a_last_run_recorded_in_the_future_does_not_postpone_the_job(tmp_path, osce_site, daemons):
+    """Issue 17 item 11: a run stamped a year ahead (the clock was fast) counts as now."""
+    db = open_db(tmp_path / "rw.db")
+    future = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    db["crawl_runs"].insert({"spider": "osce", "started_at": future, "finished_at": future,
+                             "status": "ok", "trigger": "schedule:osce"})
+    db.close()
+    config = write_config(tmp_path, {"osce": {"every": "1h", "settings": {"OSCE_BASE_URL": osce_site.url}}})
+    daemon = daemons(tmp_path, config)
+    daemon.wait_for("the daemon's schedule", lambda: daemon.rows("SELECT next_run FROM schedule_jobs"))
+    next_run = datetime.fromisoformat(daemon.rows("SELECT next_run FROM schedule_jobs")[0]["next_run"]
+                                      .replace("Z", "+00:00"))
+    assert next_run <= datetime.now(UTC) + timedelta(hours=1)
+    assert daemon.stop() == 0

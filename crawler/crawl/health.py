@@ -48,14 +48,15 @@ class CrawlHealth:
             run_id = os.environ.get("RELEASEWATCH_RUN_ID")
             self.run_id = start_run(
                 db, spider.name, run_id=int(run_id) if run_id else None,
-                trigger=self.trigger, pid=os.getpid(),
+                trigger=self.trigger, pid=os.getpid(), scope=getattr(spider, "scope", ""),
             )
         finally:
             db.close()
         self.crawler.stats.set_value("releasewatch/run_id", self.run_id)
 
-    def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
-        report_problem(self.crawler, response.url, f"spider error: {failure.getErrorMessage()}")
+    def spider_error(self, failure: Any, response: Any = None, spider: Spider | None = None) -> None:
+        url = getattr(response, "url", None) or getattr(getattr(failure, "request", None), "url", None) or "?"
+        report_problem(self.crawler, url, f"spider error: {failure.getErrorMessage()}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()

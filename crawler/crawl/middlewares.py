@@ -17,9 +17,10 @@ from scrapy.http import Response
 from scrapy.spiders import Spider
 from w3lib.url import canonicalize_url, safe_url_string
 
-from storage import known_urls, open_db
+from crawler.crawl.problems import report_problem
+from storage import open_db
 from storage.normalize import canonical_url
-from storage.runs import mark_abandoned_runs, unhealthy_since
+from storage.runs import mark_abandoned_runs, trusted_known_urls
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,10 @@ class StopAtKnownMiddleware:
 
     Spiders mark listing responses with ``meta["listing"]``, release requests with
     ``meta["release"]`` and the pager request with ``meta["next_page"]``. A spider
-    attribute ``full`` (``-a full=1``) turns the stop off. After failed or degraded runs
-    (killed, crashed, a listing page or release that could not be read), releases they
-    stored do not count as known, so the gap such a run left further down is filled.
+    attribute ``full`` (``-a full=1``) turns the stop off. Only releases that the gap
+    rule trusts count as known (``storage.runs.trusted_known_urls``: not stored while a
+    failed, degraded, killed, running or differently scoped run of the spider was at
+    work), so the gap such a run left further down is filled.
     """
 
     def __init__(self, crawler: Crawler):
@@ -47,30 +49,39 @@ class StopAtKnownMiddleware:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
             mark_abandoned_runs(db)
-            since = unhealthy_since(db, spider.name)
-            self.known = known_urls(db, seen_before=since)
+            self.known = trusted_known_urls(db, spider.name, getattr(spider, "scope", ""))
         finally:
             db.close()
-        if since:
-            logger.info("runs since %s failed or degraded: releases they stored do not stop paging", since)
 
     def known_for(self, response: Response) -> Container[str]:
         """The release URLs that count as known for ``response``: those stored before the run."""
         return self.known
 
+    def pages_on(self, response: Response) -> bool:
+        """Whether the run pages on regardless of known releases (``-a full=1``)."""
+        return bool(getattr(self.crawler.spider, "full", False))
+
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
-        if not response.meta.get("listing") or getattr(self.crawler.spider, "full", False):
+        if not response.meta.get("listing"):
             yield from result
             return
         output = list(result)
-        releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
-        known = self.known_for(response)
-        all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
+        all_known = False
+        if not self.pages_on(response):
+            releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
+            known = self.known_for(response)
+            all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
         for entry in output:
-            if all_known and isinstance(entry, Request) and entry.meta.get("next_page"):
-                self.crawler.stats.inc_value("releasewatch/stopped_at_known")
-                logger.info("every release on %s is known: not paging further", response.url)
-                continue
+            if isinstance(entry, Request) and entry.meta.get("next_page"):
+                if all_known:
+                    self.crawler.stats.inc_value("releasewatch/stopped_at_known")
+                    logger.info("every release on %s is known: not paging further", response.url)
+                    continue
+                if entry.meta.get("beyond_cap"):  # a runaway pager, or a back-fill cut short
+                    cap = self.crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES")
+                    report_problem(self.crawler, response.url, f"listing cap reached: stopped after {cap} "
+                                   "pages (RELEASEWATCH_MAX_LISTING_PAGES) with more pages left")
+                    continue
             yield entry
 
     async def process_spider_output_async(self, response: Response, result, spider: Spider | None = None):
@@ -127,14 +138,17 @@ class RetryAfterMiddleware:
 
 
 class RedirectGuardMiddleware:
-    """Turn a redirect off the site, or back into its own chain, into a request failure.
+    """Turn a redirect off the site, to a non-http(s) URL, or back into its own chain,
+    into a request failure.
 
     Scrapy drops such a redirect without a word (its offsite filter and duplicate filter
     act on the new request), so a release behind it would vanish from a run that still
     says ``ok``. Raising ``IgnoreRequest`` here, above the RedirectMiddleware (600),
-    sends the failure to the request's errback, which reports it. Requests with
-    ``dont_filter`` are left alone: Scrapy follows them, and stops a loop loudly
-    (``REDIRECT_MAX_TIMES``).
+    sends the failure to the request's errback, which reports it. Entry requests
+    (``dont_filter``) are checked for the site too (a listing or an ``article`` URL
+    that redirects to ``169.254.169.254`` is refused); only the loop check skips them,
+    as Scrapy stops their loops loudly (``REDIRECT_MAX_TIMES``). A spider with
+    ``allowed_hosts`` (``article``) allows those hosts exactly, no subdomains.
     """
 
     REDIRECTS = (301, 302, 303, 307, 308)
@@ -148,15 +162,24 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None):
         if (response.status not in self.REDIRECTS or b"Location" not in response.headers
-                or request.dont_filter or request.meta.get("dont_redirect")):
+                or request.meta.get("dont_redirect")):
             return response
         target = urljoin(request.url, safe_url_string(response.headers[b"Location"]))
-        host = (urlsplit(target).hostname or "").lower()
-        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
-        if allowed and not request.meta.get("allow_offsite") and not any(
-                host == domain or host.endswith(f".{domain}") for domain in allowed):
+        if urlsplit(target).scheme.lower() not in ("http", "https"):
+            raise IgnoreRequest(f"redirected to a non-http(s) URL {target}")
+        if not request.meta.get("allow_offsite") and not self.on_site(target):
             raise IgnoreRequest(f"redirected off the site to {target}")
         chain = {canonicalize_url(url) for url in [*request.meta.get("redirect_urls", []), request.url]}
-        if canonicalize_url(target) in chain:
+        if not request.dont_filter and canonicalize_url(target) in chain:
             raise IgnoreRequest(f"redirect loop back to {target}")
         return response
+
+    def on_site(self, url: str) -> bool:
+        """Whether ``url``'s host is one the spider may fetch (any, if it names none)."""
+        host = (urlsplit(url).hostname or "").lower()
+        spider = self.crawler.spider
+        exact = getattr(spider, "allowed_hosts", None)
+        if exact is not None:
+            return host in {h.lower() for h in exact}
+        allowed = getattr(spider, "allowed_domains", None) or []
+        return not allowed or any(host == domain or host.endswith(f".{domain}") for domain in allowed)

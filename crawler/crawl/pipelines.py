@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+from collections import Counter
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -55,6 +56,8 @@ class StoragePipeline:
 
     A write the database refuses (disk full, read-only, locked beyond the busy timeout)
     stops the crawl as failed (``crawler.crawl.problems.stop_crawl``); the open batch is rolled back.
+    The run's counts (new, changed, unchanged, list changes) grow only when a batch
+    commits: they say what was stored, never what a rolled-back batch held.
     """
 
     def __init__(self, crawler: Crawler):
@@ -65,6 +68,7 @@ class StoragePipeline:
         self.max_changes = crawler.settings.getint("RELEASEWATCH_LIST_MAX_CHANGES", MAX_CHANGES)
         self.db = None
         self.pending = 0
+        self.uncommitted: Counter = Counter()  # stats of the open batch, added at its commit
         self.timer: LoopingCall | None = None
 
     @classmethod
@@ -94,6 +98,13 @@ class StoragePipeline:
                 self.refuse(self.db_path, error)
                 return
         self.pending = 0
+        self.count_committed()
+
+    def count_committed(self) -> None:
+        """Add what the batch just committed to the run's stats."""
+        for key, value in self.uncommitted.items():
+            self.crawler.stats.inc_value(key, value)
+        self.uncommitted.clear()
 
     def process_item(self, item, spider: Spider | None = None):
         try:
@@ -101,14 +112,13 @@ class StoragePipeline:
                 # IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
                 # than fail later when a read transaction cannot be upgraded.
                 self.db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                return self._store(item)
-            finally:
-                self.pending += 1
-                if self.pending >= self.batch_size:
-                    self.commit()
+            result = self._store(item)
         except sqlite3.Error as error:
             raise DropItem(self.refuse(item.get("url", "?"), error)) from error
+        self.pending += 1
+        if self.pending >= self.batch_size or not self.db.conn.in_transaction:
+            self.commit()  # (without a batch, store_item committed: count it now)
+        return result
 
     def refuse(self, url: str, error: sqlite3.Error) -> str:
         """Roll back the open batch and stop the crawl as failed; return the reason."""
@@ -116,22 +126,23 @@ class StoragePipeline:
             with contextlib.suppress(sqlite3.Error):
                 self.db.conn.execute("ROLLBACK")
         self.pending = 0
+        self.uncommitted.clear()
         reason = f"cannot write to the database {self.db_path}: {error}"
         stop_crawl(self.crawler, url, reason, finish_reason="storage_error")
         return reason
 
     def _store(self, item):
-        stats = self.crawler.stats
+        stats, counts = self.crawler.stats, self.uncommitted
         kind = LIST if isinstance(item, ListSnapshotItem) else RELEASE
         result = store_item(self.db, kind, item, run_id=stats.get_value("releasewatch/run_id"),
                             max_changes=self.max_changes)
         if kind == RELEASE:
-            stats.inc_value(f"releasewatch/items_{result.counts_as}")
-            stats.inc_value(f"releasewatch/store/{result.status}")
+            counts[f"releasewatch/items_{result.counts_as}"] += 1
+            counts[f"releasewatch/store/{result.status}"] += 1
             logger.debug("%s %s -> release %s", result.status, item["url"], result.release_id)
         else:
-            stats.inc_value("releasewatch/list_changes", len(result.changes))
-            stats.inc_value(f"releasewatch/lists/{result.status}")
+            counts["releasewatch/list_changes"] += len(result.changes)
+            counts[f"releasewatch/lists/{result.status}"] += 1
             if result.problem:
                 report_problem(self.crawler, item.get("url", item["list"]), result.problem)
         return item

@@ -130,42 +130,34 @@ def tag(entry: Any, run: str | None, full: bool | None) -> Any:
 
 
 class KnownUrlsInRedis:
-    """The release URLs the ingester published in Redis as stored before run number
-    ``before`` (any run, if None)."""
+    """The release URLs run ``run`` may stop at, as the ingester published them when it
+    recorded the run's start (none, if it has not yet: the run pages on)."""
 
-    def __init__(self, server, before: int | None = None, key: str = handoff.KNOWN_URLS_KEY):
-        self.server, self.before, self.key = server, before, key
+    def __init__(self, server, run: str | None):
+        self.server, self.key = server, handoff.run_known_key(run) if run else None
 
     def __contains__(self, url: object) -> bool:
-        stored_by = self.server.zscore(self.key, str(url))
-        return stored_by is not None and (self.before is None or stored_by < self.before)
+        return self.key is not None and bool(self.server.sismember(self.key, str(url)))
 
 
 class DistributedStopAtKnownMiddleware(StopAtKnownMiddleware):
-    """Stop-at-known on the URLs the ingester published (workers never open SQLite);
-    a run seeded with ``full=1`` pages on.
+    """Stop-at-known on the URLs the ingester published for the response's run (workers
+    never open SQLite); a run seeded with ``full=1`` pages on.
 
-    Only releases stored before the response's run count as known, as in one process
-    (whose known set is read at the start): a listing fetched again in the same run
-    (its first worker was killed) must not stop at the releases the run itself stored.
-    Nor do releases stored by the trailing failed or degraded runs (see the ingester).
+    The ingester computes them with the same gap rule as one process
+    (``storage.runs.trusted_known_urls``, for the run's spider and scope) when it
+    records the run's start, so a listing fetched again in the same run (its first
+    worker was killed) does not stop at releases the run itself stored.
     """
 
     def spider_opened(self, spider: Spider) -> None:
         self.server = get_redis_from_settings(self.crawler.settings)
 
     def known_for(self, response: Response) -> KnownUrlsInRedis:
-        before = handoff.run_number(response.meta.get(RUN))
-        since = self.server.get(handoff.unhealthy_since_key(self.crawler.spider.name))
-        if before is not None and since is not None:
-            before = min(before, int(since))
-        return KnownUrlsInRedis(self.server, before=before)
+        return KnownUrlsInRedis(self.server, response.meta.get(RUN))
 
-    def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
-        if response.meta.get(FULL):
-            yield from result
-            return
-        yield from super().process_spider_output(response, result, spider)
+    def pages_on(self, response: Response) -> bool:
+        return bool(response.meta.get(FULL)) or super().pages_on(response)
 
 
 # --- item pipeline ----------------------------------------------------------------

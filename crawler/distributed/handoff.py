@@ -19,11 +19,9 @@ key                             what
 ``releasewatch:items``          items and run events for the one writer (ingester)
 ``releasewatch:items:ingesting``  what the ingester took and has not committed yet
 ``releasewatch:run:<run>``      a run's counters: pending requests, pages, problems
-``releasewatch:unhealthy_since:<spider>``  first run of the spider's trailing streak of
-                                failed or degraded runs (set by the ingester)
-``releasewatch:known_urls_by_run``  every stored release URL, scored with the number of
-                                the run that stored it first (0: before any); the
-                                workers' stop-at-known (published by the ingester)
+``releasewatch:run:<run>:known``  the release URLs the run may stop paging at: the
+                                gap rule (``storage.runs.trusted_known_urls``) as of
+                                the run's start, published by the ingester
 ==============================  ===================================================
 
 A run (one ``crawl_runs`` row) is one seed: ``pending`` counts its queued and leased
@@ -46,7 +44,6 @@ import redis
 from storage import utcnow
 
 ITEMS_KEY = "releasewatch:items"
-KNOWN_URLS_KEY = "releasewatch:known_urls_by_run"
 RUN_SEQUENCE_KEY = "releasewatch:run_seq"
 DUPEFILTER_TTL = 7 * 24 * 3600  # a run's fingerprints outlive any sane run, then expire
 
@@ -115,24 +112,16 @@ class SpiderKeys:
         return f"{self.spider}:dupefilter:{run}"
 
 
-def run_number(run: str | None) -> int | None:
-    """The sequence number of a run key (``osce-12`` -> 12); None when there is none."""
-    number = (run or "").rpartition("-")[2]
-    return int(number) if number.isdigit() else None
-
-
-def unhealthy_since_key(spider: str) -> str:
-    """The number of the first run of ``spider`` in its trailing streak of failed or
-    degraded runs (absent after an ok run): what such runs stored does not stop paging."""
-    return f"releasewatch:unhealthy_since:{spider}"
-
-
 def run_key(run: str) -> str:
     return f"releasewatch:run:{run}"
 
 
 def run_problems_key(run: str) -> str:
     return f"releasewatch:run:{run}:problems"
+
+
+def run_known_key(run: str) -> str:
+    return f"releasewatch:run:{run}:known"
 
 
 def message(kind: str, *, run: str | None, spider: str, **fields: Any) -> str:
@@ -191,8 +180,8 @@ def requeue_orphans(client: redis.Redis, keys: SpiderKeys, alive: str | None = N
 
 
 def drop_run_keys(client: redis.Redis, run: str, spider: str) -> None:
-    """Forget a finished run's counters, problems and fingerprints."""
-    client.delete(run_key(run), run_problems_key(run), SpiderKeys(spider).dupefilter(run))
+    """Forget a finished run's counters, problems, known URLs and fingerprints."""
+    client.delete(run_key(run), run_problems_key(run), run_known_key(run), SpiderKeys(spider).dupefilter(run))
 
 
 def text(value: bytes | str) -> str:

@@ -9,8 +9,9 @@ processing list, written in one transaction together with the ids of its message
 point replays the processing list at its next start and skips what it had committed:
 nothing is lost, nothing is counted twice.
 
-After each commit it publishes the stored release URLs to Redis, where the workers'
-stop-at-known reads them (workers never open the database).
+When it records a run's start it publishes, for that run, the release URLs the gap rule
+trusts (``storage.runs.trusted_known_urls``), where the workers' stop-at-known reads
+them (workers never open the database).
 
 No Scrapy here (import contracts in pyproject.toml). The commands are in
 ``crawler/cli/distributed.py``.
@@ -25,7 +26,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import redis
@@ -33,10 +33,10 @@ import redis
 from crawler import settings
 from crawler.distributed import handoff
 from crawler.verdict import ENTRY_FAILED, PAGES, PROBLEM_COUNT, PROBLEMS, run_record, summary_line
-from storage import ingestlog, known_urls, open_db
-from storage.normalize import canonical_url, utcnow
+from storage import ingestlog, open_db
+from storage.normalize import run_scope, utcnow
 from storage.releases import InvalidRelease
-from storage.runs import close_run
+from storage.runs import close_run, trusted_known_urls
 from storage.write import LIST, RELEASE, store_item
 
 logger = logging.getLogger(__name__)
@@ -80,15 +80,11 @@ class Ingester:
 
     # --- the loop ---------------------------------------------------------------------
     def start(self) -> None:
-        """Replay what a killed ingester left, then publish the known URLs."""
+        """Replay what a killed ingester left."""
         left = [raw for raw in reversed(self.client.lrange(self.processing_key, 0, -1))]
         for start in range(0, len(left), self.batch_size):
             self.apply(left[start:start + self.batch_size], replay=True)
         ingestlog.forget_ingested_before(self.db, utcnow())
-        # Scored with the latest run seeded: none of the runs in flight stops at them
-        # (a killed ingester may have committed some of their releases unpublished).
-        latest = int(self.client.get(handoff.RUN_SEQUENCE_KEY) or 0)
-        self.publish((url, latest) for url in known_urls(self.db))
 
     def step(self, block: float = 1.0) -> int:
         """Take and commit one batch (waiting up to ``block`` seconds); its size."""
@@ -126,7 +122,6 @@ class Ingester:
     # --- one batch ------------------------------------------------------------------------
     def apply(self, batch: list[bytes], *, replay: bool = False) -> None:
         """Write a batch in one transaction, then acknowledge it in Redis."""
-        published: list[str] = []
         finished: list[tuple[str, str]] = []
         bad: list[bytes] = []
         ids: list[str] = []
@@ -148,7 +143,15 @@ class Ingester:
                 if handler is None:
                     bad.append(raw)
                     continue
-                handler(msg, published, finished)
+                try:
+                    with self.db.atomic():  # a savepoint: a poison message leaves no trace
+                        handler(msg, finished)
+                except sqlite3.OperationalError:
+                    raise  # locked or full: the whole batch is retried
+                except Exception as exc:  # noqa: BLE001 - any message we cannot handle
+                    bad.append(raw)
+                    self.set_aside(msg, exc)
+                    continue
                 ingestlog.mark_ingested(self.db, message_id)
                 self.stats.messages += 1
                 self.stats.replayed += replay
@@ -159,30 +162,30 @@ class Ingester:
                 pipe.lrem(self.processing_key, 1, raw)
             pipe.execute()
         ingestlog.forget_ingested(self.db, ids)
-        self.publish(published)
         for run, spider in finished:
             handoff.drop_run_keys(self.client, run, spider)
         if bad:
             self.stats.bad += len(bad)
-            logger.error("%d unreadable message(s) moved to %s", len(bad), self.bad_key)
+            logger.error("%d unreadable or unusable message(s) moved to %s", len(bad), self.bad_key)
 
-    def publish(self, urls: Iterable[tuple[str, int]]) -> None:
-        """Tell the workers' stop-at-known which release URLs are stored, and by which run
-        number (``(url, number)``); a URL keeps the first number published for it."""
-        scores: dict[str, int] = {}
-        for url, number in urls:
-            scores.setdefault(url, number)
-        entries = list(scores.items())
-        for start in range(0, len(entries), PUBLISH_CHUNK):
-            self.client.zadd(handoff.KNOWN_URLS_KEY, dict(entries[start:start + PUBLISH_CHUNK]), nx=True)
+    def publish_known(self, run: str, spider: str, scope: str) -> None:
+        """Give run ``run`` the URLs where it may stop paging (the gap rule, as of now)."""
+        key = handoff.run_known_key(run)
+        urls = sorted(trusted_known_urls(self.db, spider, scope))
+        self.client.delete(key)
+        for start in range(0, len(urls), PUBLISH_CHUNK):
+            self.client.sadd(key, *urls[start:start + PUBLISH_CHUNK])
+        self.client.expire(key, handoff.DUPEFILTER_TTL)
 
     # --- message kinds ------------------------------------------------------------------
-    def on_run_started(self, msg: dict, published: list, finished: list) -> None:
+    def on_run_started(self, msg: dict, finished: list) -> None:
+        scope = run_scope(msg.get("args"))
         ingestlog.open_distributed_run(self.db, msg["run"], msg["spider"], started_at=msg["at"],
-                                       trigger=msg.get("trigger") or "manual", pid=os.getpid())
+                                       trigger=msg.get("trigger") or "manual", pid=os.getpid(), scope=scope)
+        self.publish_known(msg["run"], msg["spider"], scope)
         self.stats.runs_started += 1
 
-    def on_release(self, msg: dict, published: list, finished: list) -> None:
+    def on_release(self, msg: dict, finished: list) -> None:
         run = ingestlog.distributed_run(self.db, msg.get("run"))
         item = msg.get("item") or {}
         try:
@@ -191,11 +194,10 @@ class Ingester:
             self.problem(msg, item.get("url") or "?", str(exc))
             return
         self.stats.releases[result.status] += 1
-        published.append((canonical_url(item["url"]), handoff.run_number(msg.get("run")) or 0))
         if run:
             ingestlog.count_item(self.db, run[0], result.counts_as)
 
-    def on_list(self, msg: dict, published: list, finished: list) -> None:
+    def on_list(self, msg: dict, finished: list) -> None:
         run = ingestlog.distributed_run(self.db, msg.get("run"))
         item = msg.get("item") or {}
         result = store_item(self.db, LIST, item, run_id=run[0] if run else None, max_changes=self.max_changes)
@@ -203,7 +205,7 @@ class Ingester:
         if result.problem:
             self.problem(msg, item.get("url") or item["list"], result.problem)
 
-    def on_run_finished(self, msg: dict, published: list, finished: list) -> None:
+    def on_run_finished(self, msg: dict, finished: list) -> None:
         run_key = msg["run"]
         run = ingestlog.distributed_run(self.db, run_key)
         if run is None:
@@ -217,14 +219,17 @@ class Ingester:
                  **{f"releasewatch/{name}": n for name, n in ingestlog.run_counts(self.db, run_id).items()}}
         record = run_record(stats, "finished")
         close_run(self.db, run_id, **record)
-        # As in one process: releases stored by runs that were not ok do not stop paging.
-        if record["status"] == "ok":
-            self.client.delete(handoff.unhealthy_since_key(spider))
-        else:
-            self.client.set(handoff.unhealthy_since_key(spider), handoff.run_number(run_key) or 0, nx=True)
         finished.append((run_key, spider))
         self.stats.runs_finished.append(run_key)
         self.echo(f"{summary_line(run_id, spider, {**record, 'errors': len(problems)})} [{run_key}]")
+
+    def set_aside(self, msg: dict, error: Exception) -> None:
+        """Log a message that cannot be stored (it goes to the dead-letter list) and make
+        it a problem of its run, which is then degraded, not ok."""
+        reason = f"message set aside in {self.bad_key}: {type(error).__name__}: {error}"
+        logger.error("%s message %s of run %s: %s", msg.get("kind"), msg.get("id"), msg.get("run"), reason)
+        item = msg.get("item") if isinstance(msg.get("item"), dict) else {}
+        self.problem(msg, item.get("url") or msg.get("kind") or "?", reason)
 
     def problem(self, msg: dict, url: str, reason: str) -> None:
         logger.warning("releasewatch problem: %s: %s", url, reason)

@@ -122,7 +122,13 @@ def make_trigger(job: JobConfig, *, timezone: str, start: datetime | None = None
 
 def first_run(job: JobConfig, last_started: datetime | None, now: datetime, *,
               timezone: str = "UTC") -> datetime:
-    """When a job runs first after a (re)start, from when its last run started."""
+    """When a job runs first after a (re)start, from when its last run started.
+
+    A last start in the future (recorded while the clock was fast) counts as now: it
+    must not postpone the job by as much as the clock was off.
+    """
+    if last_started is not None:
+        last_started = min(last_started, now)
     if job.cron:
         trigger = make_trigger(job, timezone=timezone)
         if last_started is not None:
