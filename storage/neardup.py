@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import sqlite_utils
@@ -36,6 +38,9 @@ BANDS = 32
 ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_WORDS = 40
+# Bounds of one search (see find_near_duplicate and the module docstring).
+BUCKET_ROWS = 64
+CANDIDATES = 16
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -76,24 +81,72 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
-def find_near_duplicate(db: sqlite_utils.Database, sig: np.ndarray | None) -> tuple[int, float] | None:
-    """The most similar stored release at or above THRESHOLD, as ``(release_id, similarity)``."""
+@dataclass
+class Candidate:
+    """A stored release that shares LSH buckets with the one being stored."""
+
+    release_id: int
+    shared: int  # bands in common
+    similarity: float
+    source: str
+    symbol: str | None
+    published: str | None
+    title: str | None
+
+
+@dataclass
+class Search:
+    """What one search read: bucket rows (at most ``BANDS * BUCKET_ROWS``), candidates
+    ranked by shared bands (at most ``CANDIDATES``) and signatures compared."""
+
+    rows_read: int = 0
+    candidates: list[Candidate] = field(default_factory=list)
+    compared: int = 0
+
+
+def find_near_duplicate(
+    db: sqlite_utils.Database, sig: np.ndarray | None,
+    told_apart: Callable[[Candidate], bool] | None = None, search: Search | None = None,
+) -> tuple[int, float] | None:
+    """The most similar stored release at or above THRESHOLD that ``told_apart`` does not
+    rule out, as ``(release_id, similarity)``.
+
+    Bounded whatever the archive: each of the 32 buckets gives at most its
+    ``BUCKET_ROWS`` newest members, and only the ``CANDIDATES`` that share the most bands
+    with ``sig`` are read, ruled on and compared (in one vectorised step).
+    """
     if sig is None:
         return None
+    search = search if search is not None else Search()
     buckets = _buckets(sig)
-    where = " OR ".join("(band = ? AND bucket = ?)" for _ in buckets)
-    params = [value for pair in buckets for value in pair]
-    candidates = db.execute(
-        f"SELECT DISTINCT s.release_id, s.signature FROM release_bands b "
-        f"JOIN release_signatures s ON s.release_id = b.release_id WHERE {where}",
-        params,
+    hits = " UNION ALL ".join(
+        "SELECT * FROM (SELECT release_id FROM release_bands WHERE band = ? AND bucket = ? "
+        "ORDER BY release_id DESC LIMIT ?)" for _ in buckets)
+    rows = db.execute(
+        f"WITH hits(release_id) AS ({hits}), "
+        "top AS (SELECT release_id, count(*) AS shared, sum(count(*)) OVER () AS rows_read FROM hits "
+        "GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?) "
+        "SELECT top.release_id, top.shared, top.rows_read, s.signature, r.source, r.symbol, r.published, "
+        "r.title FROM top JOIN release_signatures s ON s.release_id = top.release_id "
+        "JOIN releases r ON r.id = top.release_id ORDER BY top.shared DESC, top.release_id DESC",
+        [*(v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS)), CANDIDATES],
     ).fetchall()
-    best: tuple[int, float] | None = None
-    for release_id, blob in candidates:
-        score = similarity(sig, np.frombuffer(blob, dtype=np.uint64))
-        if score >= THRESHOLD and (best is None or score > best[1]):
-            best = (release_id, score)
-    return best
+    if not rows:
+        return None
+    search.rows_read = rows[0][2]
+    search.candidates = [Candidate(rid, shared, 0.0, *meta) for rid, shared, _, _, *meta in rows]
+    kept = [i for i, c in enumerate(search.candidates) if not (told_apart and told_apart(c))]
+    if not kept:
+        return None
+    stored = np.frombuffer(b"".join(rows[i][3] for i in kept), dtype=np.uint64).reshape(len(kept), -1)
+    scores = (stored == sig).mean(axis=1)
+    search.compared = len(kept)
+    for i, score in zip(kept, scores, strict=True):
+        search.candidates[i].similarity = float(score)
+    best = int(np.argmax(scores))
+    if scores[best] < THRESHOLD:
+        return None
+    return search.candidates[kept[best]].release_id, float(scores[best])
 
 
 def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | None,
