@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,8 +49,10 @@ def signature(body: str | None) -> np.ndarray | None:
     words = normalize_for_hash(strip_dateline(body)).split()
     if len(words) < MIN_WORDS:
         return None
-    shingles = {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
-    minhash = _template().copy()
+    triples = zip(words, words[1:], words[2:], strict=False)  # SHINGLE words each
+    shingles = {f"{a} {b} {c}".encode() for a, b, c in triples}
+    minhash = _minhash()
+    minhash.clear()
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint64)
 
@@ -69,11 +72,26 @@ def _template():
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
 
 
+_local = threading.local()
+
+
+def _minhash():
+    """This thread's MinHash with the shared permutations, cleared before each use
+    (a copy per signature cost as much as the hashing)."""
+    if not hasattr(_local, "minhash"):
+        _local.minhash = _template().copy()
+    return _local.minhash
+
+
 def _buckets(sig: np.ndarray) -> list[tuple[int, str]]:
-    return [
-        (band, hashlib.blake2b(sig[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest())
-        for band in range(BANDS)
-    ]
+    return _buckets_of(sig.tobytes())
+
+
+@functools.lru_cache(maxsize=8)  # a search and the indexing that follows share them
+def _buckets_of(data: bytes) -> list[tuple[int, str]]:
+    width = ROWS * 8
+    return [(band, hashlib.blake2b(data[band * width:(band + 1) * width], digest_size=8).hexdigest())
+            for band in range(BANDS)]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
