@@ -130,24 +130,29 @@ def find_near_duplicate(
     rule out, as ``(release_id, similarity)``.
 
     Bounded whatever the archive: each of the 32 buckets gives at most its
-    ``BUCKET_ROWS`` newest members, and only the ``CANDIDATES`` that share the most bands
-    with ``sig`` are read, ruled on and compared (in one vectorised step).
+    ``BUCKET_ROWS + 1`` newest members, and only ``CANDIDATES`` releases are read, ruled
+    on and compared (in one vectorised step): those sharing the most *rare* buckets (at
+    most ``BUCKET_ROWS`` members), then the most buckets. A hot bucket, one that thousands
+    of formulaic statements share, says little about which of them this text copies;
+    the words a statement does not share with its siblings land in rare buckets.
     """
     if sig is None:
         return None
     search = search if search is not None else Search()
     buckets = _buckets(sig)
     hits = " UNION ALL ".join(
-        "SELECT * FROM (SELECT release_id FROM release_bands WHERE band = ? AND bucket = ? "
+        "SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
         "ORDER BY release_id DESC LIMIT ?)" for _ in buckets)
     rows = db.execute(
-        f"WITH hits(release_id) AS ({hits}), "
-        "top AS (SELECT release_id, count(*) AS shared, sum(count(*)) OVER () AS rows_read FROM hits "
-        "GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?) "
+        f"WITH hits(band, release_id) AS ({hits}), "
+        "sized AS (SELECT release_id, count(*) OVER (PARTITION BY band) AS population FROM hits), "
+        "top AS (SELECT release_id, sum(population <= ?) AS rare, count(*) AS shared, "
+        "sum(count(*)) OVER () AS rows_read FROM sized GROUP BY release_id "
+        "ORDER BY rare DESC, shared DESC, release_id DESC LIMIT ?) "
         "SELECT top.release_id, top.shared, top.rows_read, s.signature, r.source, r.symbol, r.published, "
         "r.title FROM top JOIN release_signatures s ON s.release_id = top.release_id "
-        "JOIN releases r ON r.id = top.release_id ORDER BY top.shared DESC, top.release_id DESC",
-        [*(v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS)), CANDIDATES],
+        "JOIN releases r ON r.id = top.release_id ORDER BY top.rare DESC, top.shared DESC, top.release_id DESC",
+        [*(v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)), BUCKET_ROWS, CANDIDATES],
     ).fetchall()
     if not rows:
         return None
