@@ -107,3 +107,27 @@ def formulaic_items(count: int, diverse: list[dict], seed: int = 11) -> list[dic
 
 def mirrors_expected(items: list[dict]) -> int:
     return sum(1 for item in items if item["source"] == "article")
+
+
+def formulaic_site(count: int, start_id: int = 900000, seed: int = 13) -> list:
+    """``count`` OSCE releases of the Permanent Council template, newest first, each with
+    its own title, date, place, names and numbers (``crawler.localsite.osce`` pages)."""
+    from dataclasses import replace
+
+    from crawler.localsite import osce
+
+    rng = random.Random(seed)
+    base = osce.seed_releases()[0]
+    _, title, body = TEMPLATES[2]
+    out = []
+    for n in range(count):
+        item = formulaic(2 + 3 * n, rng)  # the OSCE template, its own slots
+        number = start_id + count - n
+        date = f"{1 + n % 28} {MONTHS[11 - n // 28 % 12]} {2025 - n // 336}"
+        sentences = item["body"].split(". ")
+        dateline, rest = sentences[0].split(" - ", 1)
+        paragraphs = [f"{item['place']}, {date} - {rest}. {'. '.join(sentences[1:3])}.",
+                      ". ".join(sentences[3:]).rstrip(".") + f". Reference {number}."]
+        out.append(replace(base, path=f"/pc/{number}", title=f"{item['title'].rsplit(' (', 1)[0]} ({number})", date=date,
+                           place=item["place"], sources=["Permanent Council"], paragraphs=paragraphs))
+    return out
