@@ -14,6 +14,17 @@ and every candidate is verified against its stored signature.
 
 Bodies shorter than ``MIN_WORDS`` are too short to judge and only dedupe exactly.
 
+Scale: archives are full of formulaic statements (the Security Council's, the
+Secretary-General's messages for international days) that share most of their words, so
+thousands of them share a bucket. A search therefore reads at most ``BUCKET_ROWS + 1``
+rows per bucket (the newest), ranks what it read by *rare* buckets shared (buckets that
+showed at most ``BUCKET_ROWS`` members: the words a statement does not share with its
+siblings), then by buckets shared, and compares only the best ``CANDIDATES``, after the
+caller's "told apart" rules. The cost of a search no longer grows with the archive. The
+one case it gives up: a copy of a statement that differs from its many siblings in so few
+words that none of its buckets is rare is found only while the original is among the
+newest members of its buckets.
+
 Cost: shingles are hashed with CRC-32 (``zlib.crc32``, in C) rather than datasketch's
 default SHA-1, and the permutations are drawn once per process, not per signature:
 together they make a signature about three times cheaper, for the same estimate.
@@ -42,6 +53,22 @@ MIN_WORDS = 40
 # Bounds of one search (see find_near_duplicate and the module docstring).
 BUCKET_ROWS = 64
 CANDIDATES = 16
+# The search (find_near_duplicate): the newest BUCKET_ROWS + 1 members of each of the
+# signature's buckets, the population each bucket showed, and the CANDIDATES releases
+# sharing the most rare buckets, then the most buckets, with what the rules need.
+SEARCH_SQL = (
+    "WITH hits(band, release_id) AS ("
+    + " UNION ALL ".join(
+        ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
+         "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
+    + "), sized AS (SELECT release_id, count(*) OVER (PARTITION BY band) AS population FROM hits), "
+    "top AS (SELECT release_id, sum(population <= ?) AS rare, count(*) AS shared, "
+    "sum(count(*)) OVER () AS rows_read FROM sized GROUP BY release_id "
+    "ORDER BY rare DESC, shared DESC, release_id DESC LIMIT ?) "
+    "SELECT top.release_id, top.shared, top.rows_read, s.signature, r.source, r.symbol, r.published, "
+    "r.title FROM top JOIN release_signatures s ON s.release_id = top.release_id "
+    "JOIN releases r ON r.id = top.release_id ORDER BY top.rare DESC, top.shared DESC, top.release_id DESC"
+)
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -114,8 +141,9 @@ class Candidate:
 
 @dataclass
 class Search:
-    """What one search read: bucket rows (at most ``BANDS * BUCKET_ROWS``), candidates
-    ranked by shared bands (at most ``CANDIDATES``) and signatures compared."""
+    """What one search read: bucket rows (at most ``BANDS * (BUCKET_ROWS + 1)``), the
+    candidates in rank order (at most ``CANDIDATES``) and how many signatures were compared
+    (those the rules did not tell apart)."""
 
     rows_read: int = 0
     candidates: list[Candidate] = field(default_factory=list)
@@ -140,18 +168,8 @@ def find_near_duplicate(
         return None
     search = search if search is not None else Search()
     buckets = _buckets(sig)
-    hits = " UNION ALL ".join(
-        "SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
-        "ORDER BY release_id DESC LIMIT ?)" for _ in buckets)
     rows = db.execute(
-        f"WITH hits(band, release_id) AS ({hits}), "
-        "sized AS (SELECT release_id, count(*) OVER (PARTITION BY band) AS population FROM hits), "
-        "top AS (SELECT release_id, sum(population <= ?) AS rare, count(*) AS shared, "
-        "sum(count(*)) OVER () AS rows_read FROM sized GROUP BY release_id "
-        "ORDER BY rare DESC, shared DESC, release_id DESC LIMIT ?) "
-        "SELECT top.release_id, top.shared, top.rows_read, s.signature, r.source, r.symbol, r.published, "
-        "r.title FROM top JOIN release_signatures s ON s.release_id = top.release_id "
-        "JOIN releases r ON r.id = top.release_id ORDER BY top.rare DESC, top.shared DESC, top.release_id DESC",
+        SEARCH_SQL,
         [*(v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)), BUCKET_ROWS, CANDIDATES],
     ).fetchall()
     if not rows:
