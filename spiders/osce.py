@@ -25,7 +25,7 @@ from spiders.extract import (
     page_list,
     parse_html,
     read_labels,
-    read_page,
+    read_root,
     strip_chrome,
 )
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
@@ -55,10 +55,18 @@ def starts_body(block: Block) -> bool:
     return block.tag == "p" and (len(block.text) > 60 or sentence)
 
 
+TIME_XPATH = ("//main//time/@datetime | //article//time/@datetime"
+              " | //meta[@property='article:published_time']/@content")
+
+
 def extract_release(response: Response, source: str = "osce") -> ReleaseItem | None:
     """The release on an OSCE page, or None when the page holds no release."""
-    page = read_page(response.body, response.encoding)
-    if page is None or not page.title:
+    root = parse_html(response.body, response.encoding)
+    if root is None:
+        return None
+    times = root.xpath(TIME_XPATH)  # before read_root strips the chrome
+    page = read_root(root)
+    if not page.title:
         return None
     meta, end = read_labels(page.blocks, LABELS, stop=starts_body)
     body = page.blocks[end:]
@@ -74,7 +82,7 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page
-    # No response=: the loader would parse the page again for a Selector nobody uses.
+    # No response= and no response.xpath: each would parse the page again (as a Selector).
     loader = ReleaseLoader()
     loader.add_value("source", source)
     loader.add_value("url", response.url)
@@ -83,9 +91,7 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
         loader.add_value("published", meta.get(label, []))
     loader.add_value("published", date)
     loader.add_value("published", request_meta(response).get("listing_date"))
-    loader.add_value("published", response.xpath(
-        "//main//time/@datetime | //article//time/@datetime"
-        " | //meta[@property='article:published_time']/@content").getall())
+    loader.add_value("published", times)
     loader.add_value("place", meta.get("Place", []))
     loader.add_value("place", place)
     loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", []))

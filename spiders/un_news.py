@@ -94,7 +94,7 @@ def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | 
     topics = css_texts(root, *TOPICS) or [
         clean_text(a.text_content()) for a in scope.xpath(".//a[contains(@href, '/news/topic/')]")]
     meta = request_meta(response)
-    loader = ReleaseLoader(response=response)
+    loader = ReleaseLoader()  # response= would parse the page again
     loader.add_value("source", source)
     loader.add_value("url", response.url)
     loader.add_value("title", title)
