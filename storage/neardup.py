@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,24 +53,12 @@ ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_WORDS = 40
 # Bounds of one search (see find_near_duplicate and the module docstring).
-BUCKET_ROWS = 64
+BUCKET_ROWS = 16
 CANDIDATES = 16
-# The search (find_near_duplicate): the newest BUCKET_ROWS + 1 members of each of the
-# signature's buckets, the population each bucket showed, and the CANDIDATES releases
-# sharing the most rare buckets, then the most buckets, with what the rules need.
-SEARCH_SQL = (
-    "WITH hits(band, release_id) AS ("
-    + " UNION ALL ".join(
-        ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
-         "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
-    + "), sized AS (SELECT release_id, count(*) OVER (PARTITION BY band) AS population FROM hits), "
-    "top AS (SELECT release_id, sum(population <= ?) AS rare, count(*) AS shared, "
-    "sum(count(*)) OVER () AS rows_read FROM sized GROUP BY release_id "
-    "ORDER BY rare DESC, shared DESC, release_id DESC LIMIT ?) "
-    "SELECT top.release_id, top.shared, top.rows_read, s.signature, r.source, r.symbol, r.published, "
-    "r.title FROM top JOIN release_signatures s ON s.release_id = top.release_id "
-    "JOIN releases r ON r.id = top.release_id ORDER BY top.rare DESC, top.shared DESC, top.release_id DESC"
-)
+# The newest BUCKET_ROWS + 1 members of each of a signature's buckets.
+BUCKET_SQL = " UNION ALL ".join(
+    ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
+     "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -168,19 +158,29 @@ def find_near_duplicate(
         return None
     search = search if search is not None else Search()
     buckets = _buckets(sig)
-    rows = db.execute(
-        SEARCH_SQL,
-        [*(v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)), BUCKET_ROWS, CANDIDATES],
-    ).fetchall()
-    if not rows:
+    params = [v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)]
+    hits = db.execute(BUCKET_SQL, params).fetchall()
+    if not hits:
         return None
-    search.rows_read = rows[0][2]
-    search.candidates = [Candidate(rid, shared, 0.0, *meta) for rid, shared, _, _, *meta in rows]
+    population = Counter(band for band, _ in hits)
+    rank: dict[int, list[int]] = {}
+    for band, release_id in hits:
+        rare_shared = rank.setdefault(release_id, [0, 0, release_id])
+        rare_shared[0] += population[band] <= BUCKET_ROWS
+        rare_shared[1] += 1
+    top = sorted(rank.values(), reverse=True)[:CANDIDATES]
+    stored = {row[0]: row[1:] for row in db.execute(
+        "SELECT r.id, s.signature, r.source, r.symbol, r.published, r.title FROM releases r "
+        "JOIN release_signatures s ON s.release_id = r.id WHERE r.id IN (SELECT value FROM json_each(?))",
+        [json.dumps([t[2] for t in top])])}
+    rows = [(rid, shared, *stored[rid]) for _, shared, rid in top if rid in stored]
+    search.rows_read = len(hits)
+    search.candidates = [Candidate(rid, shared, 0.0, *meta) for rid, shared, _, *meta in rows]
     kept = [i for i, c in enumerate(search.candidates) if not (told_apart and told_apart(c))]
     if not kept:
         return None
-    stored = np.frombuffer(b"".join(rows[i][3] for i in kept), dtype=np.uint64).reshape(len(kept), -1)
-    scores = (stored == sig).mean(axis=1)
+    matrix = np.frombuffer(b"".join(rows[i][2] for i in kept), dtype=np.uint64).reshape(len(kept), -1)
+    scores = (matrix == sig).mean(axis=1)
     search.compared = len(kept)
     for i, score in zip(kept, scores, strict=True):
         search.candidates[i].similarity = float(score)
