@@ -59,6 +59,12 @@ CANDIDATES = 16
 BUCKET_SQL = " UNION ALL ".join(
     ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
      "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
+# Every member of the signature's buckets, counted in SQL: the releases sharing the most.
+FULL_SQL = (
+    "SELECT release_id, count(*) AS shared FROM release_bands WHERE "
+    + " OR ".join(["(band = ? AND bucket = ?)"] * BANDS)
+    + " GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?"
+)
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -138,6 +144,7 @@ class Search:
     rows_read: int = 0
     candidates: list[Candidate] = field(default_factory=list)
     compared: int = 0
+    full: bool = False  # the buckets were counted in full (see find_near_duplicate)
 
 
 def find_near_duplicate(
@@ -147,12 +154,14 @@ def find_near_duplicate(
     """The most similar stored release at or above THRESHOLD that ``told_apart`` does not
     rule out, as ``(release_id, similarity)``.
 
-    Bounded whatever the archive: each of the 32 buckets gives at most its
-    ``BUCKET_ROWS + 1`` newest members, and only ``CANDIDATES`` releases are read, ruled
-    on and compared (in one vectorised step): those sharing the most *rare* buckets (at
-    most ``BUCKET_ROWS`` members), then the most buckets. A hot bucket, one that thousands
-    of formulaic statements share, says little about which of them this text copies;
-    the words a statement does not share with its siblings land in rare buckets.
+    Bounded: each of the 32 buckets gives at most its ``BUCKET_ROWS + 1`` newest members,
+    and only ``CANDIDATES`` releases are read, ruled on and compared (in one vectorised
+    step): those sharing the most *rare* buckets (at most ``BUCKET_ROWS`` members), then
+    the most buckets. A hot bucket, one that thousands of formulaic statements share, says
+    little about which of them this text copies; the words a statement does not share with
+    its siblings land in rare buckets. Only when the match found shares no rare bucket and a
+    bucket was cut short (the original may be an older sibling) are the buckets counted in
+    full, in SQL, for the best ``CANDIDATES`` (``search.full``).
     """
     if sig is None:
         return None
@@ -169,19 +178,31 @@ def find_near_duplicate(
         rare_shared[0] += population[band] <= BUCKET_ROWS
         rare_shared[1] += 1
     top = sorted(rank.values(), reverse=True)[:CANDIDATES]
+    search.rows_read = len(hits)
+    best = _best(db, sig, [(rid, shared) for _, shared, rid in top], told_apart, search)
+    if best and rank[best[0]][0] == 0 and max(population.values()) > BUCKET_ROWS:
+        search.full = True
+        counted = db.execute(FULL_SQL, [*(v for pair in buckets for v in pair), CANDIDATES]).fetchall()
+        best = _best(db, sig, counted, told_apart, search)
+    return best
+
+
+def _best(db: sqlite_utils.Database, sig: np.ndarray, ranked: list[tuple[int, int]],
+          told_apart: Callable[[Candidate], bool] | None, search: Search) -> tuple[int, float] | None:
+    """The most similar of ``ranked`` (release id, buckets shared) at or above THRESHOLD
+    that ``told_apart`` does not rule out; the rules run before any similarity."""
     stored = {row[0]: row[1:] for row in db.execute(
         "SELECT r.id, s.signature, r.source, r.symbol, r.published, r.title FROM releases r "
         "JOIN release_signatures s ON s.release_id = r.id WHERE r.id IN (SELECT value FROM json_each(?))",
-        [json.dumps([t[2] for t in top])])}
-    rows = [(rid, shared, *stored[rid]) for _, shared, rid in top if rid in stored]
-    search.rows_read = len(hits)
+        [json.dumps([rid for rid, _ in ranked])])}
+    rows = [(rid, shared, *stored[rid]) for rid, shared in ranked if rid in stored]
     search.candidates = [Candidate(rid, shared, 0.0, *meta) for rid, shared, _, *meta in rows]
     kept = [i for i, c in enumerate(search.candidates) if not (told_apart and told_apart(c))]
     if not kept:
         return None
     matrix = np.frombuffer(b"".join(rows[i][2] for i in kept), dtype=np.uint64).reshape(len(kept), -1)
     scores = (matrix == sig).mean(axis=1)
-    search.compared = len(kept)
+    search.compared += len(kept)
     for i, score in zip(kept, scores, strict=True):
         search.candidates[i].similarity = float(score)
     best = int(np.argmax(scores))

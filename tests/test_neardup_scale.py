@@ -88,3 +88,15 @@ def test_another_statement_of_the_same_template_is_a_new_release(archive):
     result = store_release(db, statement(STATEMENTS + 3, random.Random(10)))
     assert result.status == "new"
     assert db.execute("SELECT count(*) FROM releases").fetchone()[0] == before + 1
+
+
+def test_a_match_without_rare_buckets_is_checked_against_a_full_count(archive, monkeypatch):
+    """With no bucket rare (here: by setting the bound to 0), the newest members of the
+    buckets are all siblings above the threshold: the buckets are counted in full before
+    a match is accepted, so the original is still the one found."""
+    db, items = archive
+    monkeypatch.setattr(neardup, "BUCKET_ROWS", 0)
+    sig = neardup.signature(items[1]["body"].replace("heinous and cowardly", "heinous, cowardly"))
+    search = neardup.Search()
+    match = neardup.find_near_duplicate(db, sig, search=search)
+    assert search.full and match is not None and match[0] == 2
