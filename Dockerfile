@@ -1,5 +1,5 @@
 # One image for every releasewatch process: crawler workers, the ingester, the
-# scheduler and Datasette (see compose.yaml and README, "Scaling out").
+# scheduler and Datasette (see compose.yaml and docs/scaling.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## Tests: lint, then the whole suite (slow end-to-end tests included).
+## Tests: lint, the import contracts (pyproject.toml, docs/architecture.md), then the
+## whole suite (slow end-to-end tests included).
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 test-fast: setup
@@ -24,6 +26,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Offline demo: local copies of the sites -> releasewatch.db -> Datasette.
 demo: setup
@@ -42,7 +45,7 @@ schedule: setup
 	$(BIN)/releasewatch schedule
 
 check: setup
-	$(BIN)/scrapy check
+	RELEASEWATCH_FIXTURES=tests/files $(BIN)/scrapy check
 
 bench: setup
 	$(BIN)/python -m bench
@@ -52,7 +55,7 @@ bench-smoke: setup
 
 ## README pictures: the dashboard and a release diff, from the demo database (headless Chromium).
 screenshots: setup
-	$(BIN)/python -m crawler.screenshots docs/screenshots
+	$(BIN)/python -m crawler.web.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .scrapy

@@ -22,6 +22,7 @@ BENCHES = {
     "search": "bench.search",
     "memory": "bench.memory",
     "listdiff": "bench.listdiff",
+    "watch": "bench.watch",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

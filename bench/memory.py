@@ -16,7 +16,7 @@ from bench.report import Report, check
 
 ROOT = Path(__file__).resolve().parent.parent
 DAEMON_RSS_GOAL_MB = 60
-MODULE = "crawler.scheduler"
+MODULE = "crawler.scheduler.daemon"
 # Import the scheduler, build its APScheduler object if the module offers a builder,
 # and idle for a moment as the daemon would between jobs.
 IDLE = f"""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import redis
 
-from crawler import handoff
+from crawler.distributed import handoff
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 
@@ -116,7 +116,7 @@ def crawl_round(workers: int, releases: int, latency: float, workdir: Path) -> d
 
 
 def ingest_rate(server: RedisServer, workdir: Path) -> tuple[int, float]:
-    from crawler.ingest import Ingester
+    from crawler.distributed.ingest import Ingester
 
     ingester = Ingester(str(workdir / "bench.db"), server.client)
     ingester.start()

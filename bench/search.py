@@ -6,7 +6,7 @@ Full-text search comes from the project (``storage.search.ensure_search`` or wha
 ``open_db`` creates) when it has one, else sqlite-utils' ``enable_fts`` on title and body.
 
 - (a) ``/releasewatch/releases.json?_search=TERM``, with the project's Datasette options
-  (``crawler.serve.datasette_options``, else ``crawler/datasette/metadata.yaml``) and on
+  (``crawler.web.serve.datasette_options``, else ``crawler/web/datasette/metadata.yaml``) and on
   bare Datasette (``datasette releasewatch.db``) on the same file;
 - (b) the releases table page (HTML) with the configured facets (source, issuers and
   fields_of_work array facets; passed as ``_facet``/``_facet_array`` when there is no
@@ -32,7 +32,7 @@ from storage import open_db
 from storage.releases import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
-METADATA_FILE = ROOT / "crawler" / "datasette" / "metadata.yaml"
+METADATA_FILE = ROOT / "crawler" / "web" / "datasette" / "metadata.yaml"
 DB_NAME = "releasewatch"
 FACETS = [("_facet", "source"), ("_facet_array", "issuers"), ("_facet_array", "fields_of_work")]
 RATIO_GOAL, FTS_P95_MS, PAGE_P95_MS, QUERY_P95_MS = 1.5, 15.0, 100.0, 50.0
@@ -77,11 +77,11 @@ def terms(count: int = 50) -> list[str]:
 def project_options(db_path: Path) -> tuple[dict, str]:
     """Keyword arguments for ``Datasette`` as the project serves it, and where they came from."""
     try:
-        from crawler.serve import datasette_options
+        from crawler.web.serve import datasette_options
     except ImportError:
         datasette_options = None
     if datasette_options is not None:
-        return datasette_options(str(db_path)), "crawler.serve.datasette_options"
+        return datasette_options(str(db_path)), "crawler.web.serve.datasette_options"
     if METADATA_FILE.exists():
         from datasette.utils import parse_metadata
 

@@ -1,16 +1,16 @@
 """Live progress of a crawl, for a terminal or a log.
 
-Inside the crawl, the ``ProgressReporter`` extension appends a JSON line of counters to
-the file named by ``RELEASEWATCH_PROGRESS_FILE`` (setting or environment variable) every
-second and at the end. Outside, :class:`ProgressView` (no Scrapy import) renders those
-lines: a rich progress bar on a terminal, one plain line per change otherwise (cron, CI,
-logs), and a summary table at the end.
+Inside the crawl, the ``crawler.crawl.progress.ProgressReporter`` extension appends a
+JSON line of counters (:func:`snapshot`) to the file named by
+``RELEASEWATCH_PROGRESS_FILE`` every second and at the end. Outside, the runner reads
+them (:func:`read_new_lines`) and :class:`ProgressView` (no Scrapy import) renders them:
+a rich progress bar on a terminal, one plain line per change otherwise (cron, CI, logs),
+and a summary table at the end.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -30,44 +30,6 @@ def snapshot(stats: dict[str, Any]) -> dict[str, int]:
     return {name: int(stats.get(key) or 0) for name, key in COUNTERS.items()}
 
 
-class ProgressReporter:
-    """Scrapy extension: write counters as JSON lines while the crawl runs."""
-
-    INTERVAL = 1.0
-
-    def __init__(self, crawler, path: str):
-        self.crawler, self.path, self.task = crawler, path, None
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        from scrapy import signals
-        from scrapy.exceptions import NotConfigured
-
-        path = crawler.settings.get("RELEASEWATCH_PROGRESS_FILE") or os.environ.get("RELEASEWATCH_PROGRESS_FILE")
-        if not path:
-            raise NotConfigured
-        ext = cls(crawler, path)
-        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        return ext
-
-    def opened(self, spider) -> None:
-        from twisted.internet import task
-
-        self.task = task.LoopingCall(self.write)
-        self.task.start(self.INTERVAL, now=True)
-
-    def closed(self, spider, reason: str) -> None:
-        if self.task and self.task.running:
-            self.task.stop()
-        self.write(done=True)
-
-    def write(self, done: bool = False) -> None:
-        line = {**snapshot(self.crawler.stats.get_stats()), "done": done}
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
-
-
 class ProgressView:
     """Render progress lines for one crawl: rich on a terminal, plain lines otherwise."""
 
@@ -82,60 +44,77 @@ class ProgressView:
     def __enter__(self) -> ProgressView:
         if self.rich:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+            # Fits 80 columns: "osce ━━━━━━━━━━━━━━ 100% 36/36 pages new 30 chg 0 same 0 err 0 0:00:12"
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(),
-                TextColumn("{task.completed} pages"), TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(), TimeRemainingColumn(),
-                console=Console(file=self.stream), transient=False,
+                TextColumn("[bold]{task.description}"), BarColumn(bar_width=14), TaskProgressColumn(),
+                TextColumn("{task.fields[pages]} pages"), TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(), console=Console(file=self.stream, force_terminal=True), transient=False,
             )
             self._progress.start()
-            self._task = self._progress.add_task(self.label, total=None, counts="")
+            self._task = self._progress.add_task(self.label, total=None, counts="", pages="0")
         return self
+
+    @staticmethod
+    def total(counters: dict) -> int | None:
+        """Pages to expect: the spider's estimate (listing and release pages), never less
+        than the pages already fetched (robots.txt and menus count too); once the crawl
+        is done, exactly the pages fetched."""
+        if counters.get("done"):
+            return counters["pages"]
+        return max(counters["expected"], counters["pages"]) if counters["expected"] else None
 
     def update(self, counters: dict[str, int]) -> None:
         """Show new counters (ignored when nothing changed)."""
         if counters == self.last:
             return
         self.last = counters
-        counts = (f"new {counters['new']} · changed {counters['changed']} · "
-                  f"unchanged {counters['unchanged']} · errors {counters['errors']}")
+        total = self.total(counters)
+        pages = f"{counters['pages']}" + (f"/{total}" if total else "")
         if self._progress is not None:
-            self._progress.update(self._task, completed=counters["pages"],
-                                  total=counters["expected"] or None, counts=counts)
+            counts = (f"new {counters['new']} chg {counters['changed']} same {counters['unchanged']} "
+                      f"err {counters['errors']}")
+            self._progress.update(self._task, completed=counters["pages"], total=total, counts=counts,
+                                  pages=pages)
         else:
-            eta = self._eta(counters)
-            self.stream.write(f"{self.label}: pages {counters['pages']}"
-                              + (f"/{counters['expected']}" if counters["expected"] else "")
-                              + f", {counts}" + (f", eta {eta:.0f}s" if eta is not None else "") + "\n")
+            counts = (f"new {counters['new']} · changed {counters['changed']} · "
+                      f"unchanged {counters['unchanged']} · errors {counters['errors']}")
+            eta = self._eta(counters["pages"], total)
+            self.stream.write(f"{self.label}: pages {pages}, {counts}"
+                              + (f", eta {eta:.0f}s" if eta is not None else "") + "\n")
             self.stream.flush()
 
-    def _eta(self, counters: dict[str, int]) -> float | None:
-        expected, pages = counters["expected"], counters["pages"]
-        if not expected or not pages or pages >= expected:
+    def _eta(self, pages: int, total: int | None) -> float | None:
+        if not total or not pages or pages >= total:
             return None
-        return (time.monotonic() - self.started) / pages * (expected - pages)
+        return (time.monotonic() - self.started) / pages * (total - pages)
 
     def __exit__(self, *exc) -> None:
         if self._progress is not None:
+            if self.last:  # the crawl is over: the bar ends full, whatever was estimated
+                pages = self.last["pages"]
+                self._progress.update(self._task, completed=pages, total=pages or None, pages=f"{pages}/{pages}")
             self._progress.stop()
 
-    def summary(self, status: str) -> None:
-        """A closing table (rich) or line (plain) with the final counters."""
+    def summary(self, status: str, out=None) -> None:
+        """A closing table (on a terminal) or line, with the final counters, to ``out``
+        (stdout: ``releasewatch crawl osce > log`` keeps it; progress went to stderr)."""
+        out = out or sys.stdout
         counters = self.last or dict.fromkeys(COUNTERS, 0)
-        if self.rich:
+        names = ("pages", "new", "changed", "unchanged", "errors")
+        if out.isatty():
             from rich.console import Console
             from rich.table import Table
 
             table = Table(title=f"{self.label}: {status}")
-            for name in ("pages", "new", "changed", "unchanged", "errors"):
+            for name in names:
                 table.add_column(name, justify="right")
-            table.add_row(*(str(counters[n]) for n in ("pages", "new", "changed", "unchanged", "errors")))
-            Console(file=self.stream).print(table)
+            table.add_row(*(str(counters[n]) for n in names))
+            Console(file=out).print(table)
         else:
-            self.stream.write(f"{self.label}: {status} " + " ".join(
-                f"{n}={counters[n]}" for n in ("pages", "new", "changed", "unchanged", "errors")) + "\n")
+            out.write(f"{self.label}: {status} " + " ".join(f"{n}={counters[n]}" for n in names) + "\n")
+            out.flush()
 
 
 def read_new_lines(path: str, offset: int) -> tuple[list[dict], int]:

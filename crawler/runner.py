@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.verdict import run_label
 from storage import open_db
 from storage.runs import close_run, start_run
 
@@ -43,6 +44,17 @@ class CrawlOutcome:
     def cli_exit_code(self) -> int:
         """0 ok, 1 degraded, 2 failed: what ``releasewatch crawl`` exits with."""
         return EXIT_CODES.get(self.status, 2)
+
+    @property
+    def label(self) -> str:
+        """``run 12``, or what to say when the database could not record the run."""
+        return run_label(self.run_id)
+
+    def as_json(self) -> dict:
+        """The outcome as ``crawl --json`` prints it: ``exit_code`` is the command's own
+        (0/1/2, as the process exits); the crawl subprocess's is ``process_exit_code``."""
+        return {"run_id": self.run_id, "status": self.status, "exit_code": self.cli_exit_code,
+                "process_exit_code": self.exit_code, "reason": self.reason}
 
 
 def crawl_command(spider: str, *, db: str, settings: Mapping[str, object] | None = None,

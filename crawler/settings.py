@@ -1,11 +1,13 @@
 """Scrapy settings for releasewatch.
 
-The project's own settings (SITES.md, "Settings") default to the live sites and can be
+The project's own settings (docs/configuration.md) default to the live sites and can be
 set with ``-s NAME=value`` or, for every one of them, an environment variable of the
 same name.
 """
 
 import os
+
+from storage import schema
 
 __version__ = "0.1.0"
 
@@ -17,9 +19,10 @@ def _env(name: str, default: str) -> str:
 BOT_NAME = "releasewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.crawl.commands"  # `scrapy crawl osec`: one line, not a traceback
 
-# --- releasewatch settings (SITES.md) -------------------------------------------
-RELEASEWATCH_DB = _env("RELEASEWATCH_DB", "releasewatch.db")
+# --- releasewatch settings (docs/configuration.md) ----------------------------------------
+RELEASEWATCH_DB = _env("RELEASEWATCH_DB", schema.DEFAULT_DB)
 OSCE_BASE_URL = _env("OSCE_BASE_URL", "https://www.osce.org")
 UN_NEWS_BASE_URL = _env("UN_NEWS_BASE_URL", "https://news.un.org")
 UN_NEWS_FEEDS = _env("UN_NEWS_FEEDS", "/feed/subscribe/en/news/all/rss.xml")
@@ -66,35 +69,36 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass downloader middlewares from high to low priority: these two see a
     # response before the stock RetryMiddleware (550) and RedirectMiddleware (600) act.
-    "crawler.middlewares.RetryAfterMiddleware": 560,
-    "crawler.middlewares.RedirectGuardMiddleware": 610,
+    "crawler.crawl.middlewares.RetryAfterMiddleware": 560,
+    "crawler.crawl.middlewares.RedirectGuardMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.StopAtKnownMiddleware": 950,
+    "crawler.crawl.middlewares.StopAtKnownMiddleware": 950,
 }
 
 # --- conditional GET: Scrapy's HTTP cache, always revalidated --------------------
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "crawler.httpcache.RevalidatePolicy"
-HTTPCACHE_STORAGE = "crawler.httpcache.DatabaseSideCacheStorage"
+HTTPCACHE_POLICY = "crawler.crawl.httpcache.RevalidatePolicy"
+HTTPCACHE_STORAGE = "crawler.crawl.httpcache.DatabaseSideCacheStorage"
 HTTPCACHE_GZIP = True
 
 # --- storage and health -----------------------------------------------------------
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidationPipeline": 100,
-    "crawler.pipelines.StoragePipeline": 800,
+    "crawler.crawl.pipelines.ValidationPipeline": 100,
+    "crawler.crawl.pipelines.StoragePipeline": 800,
 }
 EXTENSIONS = {
-    "crawler.health.CrawlHealth": 500,
-    "crawler.progress.ProgressReporter": 510,
+    "crawler.crawl.watches.WatchLoader": 490,  # before CrawlHealth: `scrapy crawl watch -a name=NAME`
+    "crawler.crawl.health.CrawlHealth": 500,
+    "crawler.crawl.progress.ProgressReporter": 510,
 }
 SPIDER_CONTRACTS = {
-    "crawler.contracts.FixtureContract": 5,
+    "crawler.crawl.contracts.FixtureContract": 5,
 }
 
-# --- distributed mode (crawler/distributed.py): off unless REDIS_URL is set ---------
+# --- distributed mode (crawler/distributed/addon.py): off unless REDIS_URL is set ---------
 REDIS_URL = _env("REDIS_URL", "")
-ADDONS = {"crawler.distributed.DistributedAddon": 0}
+ADDONS = {"crawler.distributed.addon.DistributedAddon": 0}
 
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,4 +1,4 @@
-"""Any article page on any site, e.g. a site that republishes a UN story (SITES.md, "Mirrors").
+"""Any article page on any site, e.g. a site that republishes a UN story (docs/sites.md, "Mirrors").
 
     scrapy crawl article -a url=https://example.org/news/ban-extols-un-mission
     scrapy crawl article -a url=https://a.example/story,https://b.example/copy
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider
 from spiders.extract import first_h1, page_date, parse_html
 from storage.normalize import clean_text, normalize_for_hash, parse_date, split_dateline

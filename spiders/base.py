@@ -1,6 +1,6 @@
 """What every releasewatch spider shares: base URL from settings, allowed domains that
 follow it, ``-a full=1``, requests that report their failures to crawl health, and
-listing pagination with stop-at-known (``crawler.middlewares.StopAtKnownMiddleware``)."""
+listing pagination with stop-at-known (``crawler.crawl.middlewares.StopAtKnownMiddleware``)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.health import report_problem
+from crawler.crawl.problems import report_problem
+from crawler.crawl.spider_args import truthy
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
-
-TRUE = {"1", "true", "yes", "on"}
+from spiders.structured import conflicts, read_structured
 
 
 def request_meta(response: Response) -> dict:
@@ -39,10 +39,6 @@ def failure_reason(failure: Failure) -> str:
     elif failure.check(ResponseDataLossError) and not message:
         message = "the connection closed before the whole page arrived"
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
-
-
-def truthy(value: Any) -> bool:
-    return str(value).strip().lower() in TRUE if value is not None else False
 
 
 class ReleaseSpider(scrapy.Spider):
@@ -100,8 +96,23 @@ class ReleaseSpider(scrapy.Spider):
         self.problem(url, f"could not fetch: {failure_reason(failure)}", entry=request.meta.get("entry", False))
 
     def problem(self, url: str, reason: str, *, entry: bool = False) -> None:
-        """Report a page that did not give what it should (see ``crawler.health``)."""
+        """Report a page that did not give what it should (see ``crawler.crawl.problems``)."""
         report_problem(self.crawler, url, reason, entry=entry)
+
+    def check_structured(self, response: Response, item) -> None:
+        """Fill the title and date a page states only in structured form (JSON-LD, ``og:``
+        and ``article:`` meta), and report every field where that disagrees with the
+        visible text: the release is stored as the page shows it, the run is degraded."""
+        try:
+            root = response.selector.root  # the unmodified page, parsed once per response
+        except AttributeError:  # not a text response
+            return
+        stated = read_structured(root, response.url)
+        for name in ("title", "published"):
+            if not item.get(name) and getattr(stated, name):
+                item[name] = getattr(stated, name)
+        for line in conflicts(item, stated):
+            self.problem(response.url, f"structured data disagrees with the page: {line}")
 
     # --- listings ---------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:

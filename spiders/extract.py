@@ -1,4 +1,4 @@
-"""Extraction helpers shared by the spiders: page blocks, labelled metadata, lists.
+"""Extraction helpers shared by the spiders: page blocks, labelled metadata, listings and pagers.
 
 Sites get redesigned, so nothing here depends on class names: a page is read as the
 ordered text blocks of its content area (the part around the ``h1`` that carries the
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from storage.normalize import clean_text, parse_date, split_note
+from storage.normalize import clean_text, parse_date
 
 CHROME_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form",
                "svg", "iframe", "button", "select")
@@ -221,10 +221,10 @@ def blocks_after(scope, start=None) -> list[Block]:
 
 
 def _contains(el, target) -> bool:
-    return target is not None and _is_inside(target, el)
+    return target is not None and is_inside(target, el)
 
 
-def _is_inside(el, ancestor) -> bool:
+def is_inside(el, ancestor) -> bool:
     node = el.getparent()
     while node is not None:
         if node is ancestor:
@@ -249,7 +249,7 @@ def read_root(root) -> Page:
     if not title:
         og = root.xpath("//meta[@property='og:title']/@content")
         title = clean_text(og[0]) if og else None
-    return Page(title=title, blocks=blocks_after(scope, h1 if h1 is not None and _is_inside(h1, scope) else None))
+    return Page(title=title, blocks=blocks_after(scope, h1 if h1 is not None and is_inside(h1, scope) else None))
 
 
 def label_pattern(labels: Iterable[str]) -> re.Pattern:
@@ -312,181 +312,6 @@ def body_paragraphs(blocks: Sequence[Block], *, min_chars: int = 1) -> list[str]
     return out
 
 
-LIST_TAGS = ("ul", "ol")
-# Elements that head a menu section (a new one ends the previous section's lists).
-HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "button", "summary", "dt")
-# Inside a menu entry: sub-menus, toggles and screen-reader hints are not its name.
-ENTRY_NOISE = ("ul", "ol", "button", "script", "style", "svg", "template", "noscript")
-HIDDEN_CLASS = re.compile(r"(^|\s)(visually-hidden|sr-only|screen-reader-text|element-invisible)(\s|$)")
-
-
-@dataclass
-class MenuList:
-    """A headed list in a site menu: entries as ``{"name", "note"}`` in site order, and
-    the link of every entry (members and navigation) by ``nav_key`` of its text."""
-
-    heading: str
-    items: list[dict]
-    links: dict[str, str] = field(default_factory=dict)
-
-    def link(self, label: str) -> str | None:
-        return self.links.get(nav_key(label))
-
-
-def nav_key(text: str | None) -> str:
-    """Menu text compared without case, spaces and punctuation (``Co-operation``)."""
-    return re.sub(r"[\W_]+", "", (text or "").casefold())
-
-
-def menu_section(root, heading: str, exclude: Iterable[str] = ()) -> MenuList | None:
-    """The list headed ``heading`` in a menu, in site order.
-
-    The heading is any element whose whole text is ``heading`` (compared with
-    ``nav_key``: a ``span``, ``a``, ``h2``/``h3``, ``button`` or ``summary``; inside a
-    ``nav`` or not), and it owns the list(s) that follow it (see ``heading_list``).
-    Among several candidates (``Field operations`` is also a plain link in
-    ``Fields of work``, or heads a block of stories on the home page) the one inside a
-    menu wins, then the one that also holds the section's navigation links, then the one
-    with most entries. Entries named in ``exclude`` are navigation, not members.
-    """
-    wanted = nav_key(heading)
-    navigation = {nav_key(e) for e in exclude}
-    best, best_rank = None, None
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "body", *LIST_TAGS) or len(el) > 3:
-            continue
-        if nav_key(el.text_content()) != wanted:
-            continue
-        found = heading_list(el, exclude)
-        if found is None:
-            continue
-        rank = (_in_menu(el), bool(navigation & set(found.links)), len(found.items))
-        if best_rank is None or rank > best_rank:
-            best, best_rank = found, rank
-    if best is not None:
-        best.heading = heading
-    return best
-
-
-MENU_CLASS = re.compile(r"(^|[\s_-])(menu|nav|navbar|navigation|megamenu)([\s_-]|$)", re.I)
-
-
-def _in_menu(el) -> bool:
-    """Whether ``el`` sits in the site's navigation (``nav``, ``header``, a menu block)."""
-    return any(a.tag in ("nav", "header") or a.get("role") == "navigation"
-               or MENU_CLASS.search(a.get("class") or "") for a in el.iterancestors())
-
-
-def heading_list(el, exclude: Iterable[str] = ()) -> MenuList | None:
-    """The entries of the list(s) that the heading element ``el`` owns, or None.
-
-    Owned lists follow the heading (or the wrapper that holds nothing but the heading)
-    as siblings: one or more consecutive ``ul``/``ol`` (multi-column menus), or the
-    lists inside the first following container (a dropdown ``div``); an intro paragraph
-    may come between. A heading that is itself an entry of a list owns nothing, so the
-    link ``Field operations`` in ``Fields of work`` is not the section. Each entry's name
-    is its own text without sub-menus, toggles and hidden hints, split into name and note
-    at a spaced dash (``Finland – OSCE Chairpersonship 2025``).
-    """
-    entries = _owned_entries(el)
-    if not entries:
-        return None
-    excluded = {nav_key(e) for e in exclude}
-    items, links = [], {}
-    for li in entries:
-        text = _visible_text(li)
-        if not text:
-            continue
-        href = li.xpath(".//a/@href")
-        if href:
-            links.setdefault(nav_key(text), href[0].strip())
-        if nav_key(text) in excluded:
-            continue
-        name, note = split_note(text)
-        items.append({"name": name, "note": note})
-    return MenuList(" ".join(el.text_content().split()), items, links)
-
-
-def page_list(root, h1) -> MenuList | None:
-    """The entries a page lists under its ``h1`` (a page of closed field operations).
-
-    The list(s) the ``h1`` owns (``heading_list``); failing that, in the content after
-    the ``h1``, the items of every top-level list and every heading that is a link (a
-    Drupal view of teasers), whatever intro text or group headings come between.
-    Strip the page chrome first.
-    """
-    owned = heading_list(h1)
-    if owned is not None and owned.items:
-        return owned
-    mains = root.xpath("//main|//*[@role='main']|//article")
-    scope = next((m for m in mains if _is_inside(h1, m)), None)
-    scope = scope if scope is not None else content_root(root, h1)
-    items, links, after = [], {}, False
-    for el in scope.iter("h1", "li", "h2", "h3", "h4", "h5"):
-        if el is h1:
-            after = True
-            continue
-        if not after or any(a.tag == "li" for a in el.iterancestors() if _is_inside(a, scope)):
-            continue
-        if el.tag != "li" and not el.xpath(".//a[@href]"):
-            continue  # a group heading, not an entry
-        text = _visible_text(el)
-        if text:
-            name, note = split_note(text)
-            items.append({"name": name, "note": note})
-            href = el.xpath(".//a/@href")
-            if href:
-                links.setdefault(nav_key(text), href[0].strip())
-    return MenuList(" ".join(h1.text_content().split()), items, links) if items else None
-
-
-def _owned_entries(el) -> list:
-    node = el
-    text = nav_key(el.text_content())
-    while (node.getparent() is not None and node.getparent().tag not in ("li", "body", "html", *LIST_TAGS)
-           and nav_key(node.getparent().text_content()) == text):
-        node = node.getparent()
-    entries, skipped = [], 0
-    for sibling in node.itersiblings():
-        if not isinstance(sibling.tag, str):
-            continue
-        if sibling.tag in LIST_TAGS:
-            entries.extend(sibling.iterchildren("li"))
-            continue
-        if entries or sibling.tag == "li" or (sibling.tag in HEADING_TAGS and _visible_text(sibling)):
-            break  # another section's heading (an icon-only toggle button is not one)
-        lists = _top_lists(sibling)
-        if lists:
-            return [li for lst in lists for li in lst.iterchildren("li")]
-        if _visible_text(sibling):
-            skipped += 1
-            if skipped > 2:
-                break
-    return entries
-
-
-def _top_lists(container) -> list:
-    """Lists inside ``container`` that are not sub-menus of another list, in order."""
-    return [lst for lst in container.iter(*LIST_TAGS)
-            if not any(a.tag in LIST_TAGS for a in lst.iterancestors() if _is_inside(a, container))]
-
-
-def _visible_text(el) -> str:
-    """``el``'s text without sub-lists, buttons, scripts and screen-reader-only hints."""
-    def text(node) -> list[str]:
-        parts = [node.text or ""]
-        for child in node:
-            if isinstance(child.tag, str) and not (
-                child.tag in ENTRY_NOISE or child.get("aria-hidden") == "true"
-                or HIDDEN_CLASS.search(child.get("class") or "")
-            ):
-                parts += text(child)
-            parts.append(child.tail or "")
-        return parts
-
-    return " ".join(" ".join(text(el)).split())
-
-
 @dataclass
 class ListingRow:
     """A release linked from a listing page, with what the teaser says about it."""
@@ -543,7 +368,11 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
             node = node.getparent()
             if node is None or sum(1 for link in node.iter("a") if link in listed) > 1:
                 break  # the row ends where the next listed link begins
-            date = find_date(node.text_content())
+            text = node.text_content()
+            following = node.getnext() if node.tag == "dt" else None
+            if following is not None and following.tag == "dd":  # a dl row: its details follow
+                text = f"{text} {following.text_content()}"
+            date = find_date(text)
             if date:
                 break
         rows.append(ListingRow(url, clean_text(a.text_content()) or None, date))

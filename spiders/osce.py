@@ -1,4 +1,4 @@
-"""OSCE press releases and the menu's tracked lists (SITES.md, "osce.org").
+"""OSCE press releases and the menu's tracked lists (docs/sites.md, "osce.org").
 
     scrapy crawl osce                       # new releases, and the lists
     scrapy crawl osce -a full=1             # revisit every listing page
@@ -12,22 +12,19 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     Block,
-    MenuList,
     body_paragraphs,
     first_h1,
     label_pattern,
-    menu_section,
-    nav_key,
-    page_list,
     parse_html,
     read_labels,
     read_root,
     strip_chrome,
 )
+from spiders.menus import MenuList, menu_section, nav_key, page_list
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
 LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of work", "Field of work")
@@ -45,6 +42,9 @@ PARTNER_LISTS = {
     "mediterranean_partners": "Mediterranean Partners for Co-operation",
 }
 CLOSED_LINK = "Closed field activities"
+# Drupal 7 class names (docs/sites.md, "osce.org"): read when the labels are missing.
+D7_DATE = "//span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
+D7_SOURCE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]//a/text()"
 
 
 def starts_body(block: Block) -> bool:
@@ -64,7 +64,10 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     root = parse_html(response.body, response.encoding)
     if root is None:
         return None
-    times = root.xpath(TIME_XPATH)  # before read_root strips the chrome
+    # Read before read_root strips the chrome (Drupal 7 keeps date and source there).
+    times = root.xpath(TIME_XPATH)
+    d7_dates = root.xpath(f"{D7_DATE}/@content | {D7_DATE}/text()")
+    d7_sources = [str(t).strip() for t in root.xpath(D7_SOURCE) if str(t).strip()]
     page = read_root(root)
     if not page.title:
         return None
@@ -77,8 +80,10 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
             meta[label] = meta.get(label) or values
         body = body[:after]
     # Neither the content type nor the title (a layout without h1 repeats it) is body.
+    # A line that is only a date (Drupal 7 prints one above the body) is not body either.
     not_body = ("press release", page.title.casefold())
-    paragraphs = [p for p in body_paragraphs(body) if p.casefold() not in not_body]
+    paragraphs = [p for p in body_paragraphs(body)
+                  if p.casefold() not in not_body and not (len(p) < 40 and parse_date(p))]
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page
@@ -90,11 +95,13 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     for label in ("Date", "Publishing date"):
         loader.add_value("published", meta.get(label, []))
     loader.add_value("published", date)
+    loader.add_value("published", [str(d) for d in d7_dates])
     loader.add_value("published", request_meta(response).get("listing_date"))
-    loader.add_value("published", times)
+    loader.add_value("published", [str(t) for t in times])
     loader.add_value("place", meta.get("Place", []))
     loader.add_value("place", place)
-    loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", []))
+    loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", [])
+                     or d7_sources)
     loader.add_value("fields_of_work", meta.get("Fields of work", []) + meta.get("Field of work", []))
     loader.add_value("body", paragraphs)
     return loader.load_item()
@@ -127,6 +134,7 @@ class OsceSpider(ReleaseSpider):
         if item is None:
             self.problem(response.url, "no release found on the page (maintenance page or new layout?)")
             return
+        self.check_structured(response, item)
         if not parse_date(item.get("published")):
             self.problem(response.url, "release without a readable date")
         yield item

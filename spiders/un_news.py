@@ -1,4 +1,4 @@
-"""UN News stories from its RSS feeds, or a topic listing (SITES.md, "news.un.org").
+"""UN News stories from its RSS feeds, or a topic listing (docs/sites.md, "news.un.org").
 
     scrapy crawl un_news                                   # the feeds in UN_NEWS_FEEDS
     scrapy crawl un_news -s UN_NEWS_FEEDS=/feed/subscribe/en/news/topic/peace-and-security/feed/rss.xml
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import (
     blocks_after,
@@ -36,7 +36,7 @@ from storage.normalize import clean_text, normalize_for_hash, parse_date
 TITLE = ("h1 .field--name-title", "h1")
 TOPICS = (".views-field-field-news-topics a", ".field--name-field-news-topics a")
 LEAD = (".views-field-field-news-story-lead", ".field--name-field-news-story-lead")
-TEXT = (".field--name-field-text-column", ".field--name-body")
+TEXT = (".field--name-field-text-column", ".views-field-field-news-story-body", ".field--name-body")
 PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "blockquote", "li")
 
 
@@ -167,6 +167,8 @@ class UnNewsSpider(ReleaseSpider):
         @scrapes source url title published topics lead body
         """
         item = extract_story(response, self.source)
+        if item is not None:
+            self.check_structured(response, item)
         if item is None or not item.get("title"):
             self.problem(response.url, "no story found on the page (maintenance page or new layout?)")
             return

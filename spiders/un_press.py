@@ -1,4 +1,4 @@
-"""UN Meetings Coverage and Press Releases (SITES.md, "press.un.org").
+"""UN Meetings Coverage and Press Releases (docs/sites.md, "press.un.org").
 
     scrapy crawl un_press                          # feed + every body's listing, stop at known
     scrapy crawl un_press -a body=security-council # only that listing (comma-separate several)
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrapy.http import Response
 
-from crawler.items import ReleaseItem, ReleaseLoader
+from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_root
 from spiders.feeds import feed_entries
@@ -27,7 +27,9 @@ URL_PREFIXES = {"sgsm": "SG/SM", "sga": "SG/A", "sgt": "SG/T", "sc": "SC", "ga":
                 "gaef": "GA/EF", "gashc": "GA/SHC", "gal": "GA/L", "gaab": "GA/AB",
                 "gaspd": "GA/SPD", "gadis": "GA/DIS", "ecosoc": "ECOSOC", "dev": "DEV", "hr": "HR",
                 "org": "ORG", "pi": "PI", "dsgsm": "DSG/SM", "obv": "OBV", "wom": "WOM"}
-_META_LINE = re.compile(rf"^(?:{SYMBOL.pattern}|{'|'.join(DOCUMENT_TYPES)}|\d{{1,2}} \w+ \d{{4}})$")
+# Lines around the title that are not body: symbol, type, date, a meeting subtitle.
+_META_LINE = re.compile(rf"^(?:{SYMBOL.pattern}|{'|'.join(DOCUMENT_TYPES)}|\d{{1,2}} \w+ \d{{4}}"
+                        r"|\d+(?:st|nd|rd|th) Meeting \((?:AM|PM|Night)\))$")
 
 
 def symbol_from_url(url: str) -> str | None:
@@ -38,7 +40,16 @@ def symbol_from_url(url: str) -> str | None:
 
 
 def document_type(root) -> str | None:
-    """The page's document type link (``Press Release``, ...), not the site menu's."""
+    """The page's document type link (``Press Release``, ...), not the site menu's.
+
+    The Drupal field (``field--name-field-doctype``, an entity-reference link) names it
+    whatever the type; else the first known type's link outside the menus.
+    """
+    for a in root.xpath("//*[contains(@class,'field--name-field-doctype')"
+                        " or contains(@class,'field--name-field-document-type')]//a"):
+        text = " ".join(a.text_content().split())
+        if text:
+            return text
     outside_menus = ("[not(ancestor::nav or ancestor::header or ancestor::footer"
                      " or ancestor::*[@role='navigation' or @role='banner'])]")
     for path in (f"//main//a{outside_menus} | //article//a{outside_menus}", f"//a{outside_menus}"):
@@ -126,4 +137,5 @@ class UnPressSpider(ReleaseSpider):
         if item is None:
             self.problem(response.url, "no press release found on the page")
             return
+        self.check_structured(response, item)
         yield item

@@ -8,7 +8,7 @@ it directly. Public entry points read like sentences::
     result.status  # "new", "changed", "unchanged", "duplicate" or "near_duplicate"
 """
 
-from storage.releases import StoreResult, known_urls, store_release, store_releases
+from storage.releases import StoreResult, known_urls, store_release
 from storage.schema import open_db, utcnow
 
-__all__ = ["StoreResult", "known_urls", "open_db", "store_release", "store_releases", "utcnow"]
+__all__ = ["StoreResult", "known_urls", "open_db", "store_release", "utcnow"]

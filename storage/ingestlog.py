@@ -1,6 +1,6 @@
 """What the Redis ingester committed, so a replayed message changes nothing.
 
-The ingester (``crawler/ingest.py``) writes each batch of messages in one transaction
+The ingester (``crawler/distributed/ingest.py``) writes each batch of messages in one transaction
 together with their ids here; after a crash it replays what Redis still holds and skips
 the ids it finds. ``distributed_runs`` maps a seeded run (``osce-12``) to its
 ``crawl_runs`` row and keeps the problems the ingester itself found in that run.

@@ -1,4 +1,4 @@
-"""Snapshots of the tracked lists and the changes between them (SITES.md ``list_snapshots``,
+"""Snapshots of the tracked lists and the changes between them (docs/schema.md ``list_snapshots``,
 ``list_changes``).
 
 A list is ``[{"name": ..., "note": ...}]`` in site order. ``record_list_snapshot`` keeps
@@ -34,11 +34,20 @@ first snapshot of a list is the baseline and records no change rows.
 
 Unrelated neighbours (``Slovakia`` / ``Slovenia``, ``Mission to Serbia`` /
 ``Mission to Skopje``) fail rule 2; look-alikes such as ``Austria`` / ``Australia`` pass
-it, and rule 1 is what keeps them apart. A renamed entry that also moved elsewhere fails
-rule 1 and is recorded as a removal and an addition (nothing is lost, only less neat).
+it, and rule 1 is what keeps them apart. Outside the lists of States, a renamed entry
+that also moved elsewhere fails rule 1 and is recorded as a removal and an addition
+(nothing is lost, only less neat).
 Several candidates are paired best-similarity first, each entry at most once.
 
-**Only healthy data is compared** (SITES.md: a failed or empty page never means "every
+**States by identity.** In the lists of States (``STATE_LISTS``) a removed and an added
+entry whose names are the same country (``storage.countries.country_code``: ISO 3166
+via pycountry, plus former names) are one renamed entry wherever each sits, so
+``the former Yugoslav Republic of Macedonia`` -> ``North Macedonia`` is a rename even
+though it moved in the alphabetical list; two names of different countries are never
+a rename. Names that are not countries, and other lists (field operations), follow the
+rename rule above.
+
+**Only healthy data is compared** (docs/schema.md: a failed or empty page never means "every
 State left"). An observation is not compared when the spider marked it unhealthy (page
 not fetched, section not found) or it is empty: status ``unhealthy``. It is
 *suspicious* when its size is far from the last snapshot's (outside 80%-125%, with at
@@ -60,17 +69,20 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from storage.countries import country_code
 from storage.normalize import clean_text, normalize_for_hash
 from storage.schema import utcnow
 
 MAX_CHANGES = 3
 COUNT_RANGE = (0.8, 1.25)
 CHANGE_KINDS = ("added", "removed", "renamed", "note_changed")
+# Lists of States: entries are matched by country identity (module docstring).
+STATE_LISTS = ("participating_states", "asian_partners", "mediterranean_partners")
 
 
 @dataclass
@@ -153,11 +165,14 @@ def _gaps(items: list[dict], shared: set[str]) -> dict[str, str | None]:
     return gaps
 
 
-def diff_items(old: Iterable[dict], new: Iterable[dict]) -> list[dict]:
+def diff_items(old: Iterable[dict], new: Iterable[dict],
+               identity: Callable[[str], str | None] | None = None) -> list[dict]:
     """The change rows that turn list ``old`` into list ``new`` (see the module docstring).
 
-    Removals come first (in the old order), then renames, note changes and additions in
-    the new list's order.
+    ``identity`` (e.g. ``country_code``) names what an entry is: a removed and an added
+    entry with the same identity are a rename wherever they sit, two different identities
+    never are; entries without one follow the rename rule. Removals come first (in the
+    old order), then renames, note changes and additions in the new list's order.
     """
     old, new = normalize_items(old), normalize_items(new)
     old_by, new_by = {key(i["name"]): i for i in old}, {key(i["name"]): i for i in new}
@@ -165,11 +180,18 @@ def diff_items(old: Iterable[dict], new: Iterable[dict]) -> list[dict]:
     removed = [i for i in old if key(i["name"]) not in new_by]
     added = [i for i in new if key(i["name"]) not in old_by]
     old_gap, new_gap = _gaps(old, shared), _gaps(new, shared)
-    candidates = sorted(
-        (-difflib.SequenceMatcher(None, key(r["name"]), key(a["name"])).ratio(), ri, ai)
-        for ri, r in enumerate(removed) for ai, a in enumerate(added)
-        if old_gap[key(r["name"])] == new_gap[key(a["name"])] and similar_names(r["name"], a["name"])
-    )
+
+    def score(r: dict, a: dict) -> float | None:
+        """Pairing order (lower first), or None when the two are not one entry."""
+        ids = (identity(r["name"]), identity(a["name"])) if identity else (None, None)
+        if None not in ids:
+            return -2.0 if ids[0] == ids[1] else None
+        if old_gap[key(r["name"])] == new_gap[key(a["name"])] and similar_names(r["name"], a["name"]):
+            return -difflib.SequenceMatcher(None, key(r["name"]), key(a["name"])).ratio()
+        return None
+
+    scored = ((score(r, a), ri, ai) for ri, r in enumerate(removed) for ai, a in enumerate(added))
+    candidates = sorted(c for c in scored if c[0] is not None)
     renamed_from: dict[int, dict] = {}
     used: set[int] = set()
     for _, ri, ai in candidates:
@@ -196,28 +218,6 @@ def diff_items(old: Iterable[dict], new: Iterable[dict]) -> list[dict]:
 
 def _row(change: str, item: str, before: str | None, after: str | None) -> dict:
     return {"change": change, "item": item, "before": before, "after": after}
-
-
-def apply_changes(items: Iterable[dict], changes: Iterable[dict]) -> list[dict]:
-    """``items`` with ``changes`` applied (the inverse of ``diff_items``, up to order):
-    kept and renamed entries stay in place, additions go to the end."""
-    entries = {key(i["name"]): dict(i) for i in normalize_items(items)}
-    for change in changes:
-        kind, name = change["change"], change["item"]
-        if kind == "removed":
-            entries.pop(key(name))
-        elif kind == "added":
-            entries[key(name)] = {"name": name, "note": change["after"]}
-        elif kind == "renamed":
-            # Rebuild to keep the renamed entry where the old name was.
-            entries = {(key(name) if k == key(change["before"]) else k):
-                       ({"name": name, "note": v["note"]} if k == key(change["before"]) else v)
-                       for k, v in entries.items()}
-        elif kind == "note_changed":
-            entries[key(name)]["note"] = change["after"]
-        else:
-            raise ValueError(f"unknown change {kind!r}")
-    return list(entries.values())
 
 
 # --- health -----------------------------------------------------------------------
@@ -260,7 +260,8 @@ def record_list_snapshot(
             db.execute("DELETE FROM list_pending WHERE list = ?", [name])
         return ListResult("unchanged")
     previous = json.loads(last[2]) if last else []
-    changes = diff_items(previous, items) if last else []
+    identity = country_code if name in STATE_LISTS else None
+    changes = diff_items(previous, items, identity) if last else []
     why = suspicion(previous, items, changes, max_changes) if last else None
     confirmed = bool(why and pending and pending[0] == digest and (run_id is None or pending[1] != run_id))
     with db.atomic():

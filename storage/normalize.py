@@ -1,8 +1,11 @@
-"""Text normalisation, datelines, dates, canonical URLs and the content hash.
+"""Text normalisation, datelines, dates, timestamps, canonical URLs and the content hash.
 
 Everything that decides whether two texts are "the same release" lives here, so the
-spiders, the storage and the tests agree on one definition (SITES.md, "Deduplication
+spiders, the storage and the tests agree on one definition (docs/schema.md, "Deduplication
 rules"): the hash covers what a release says, not how a page typesets it.
+
+Pure functions on text, no database: spiders may import this module (and the registry,
+``storage.sources``), no other of ``storage`` (docs/architecture.md, pyproject.toml contracts).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -170,3 +173,24 @@ def find_date(text: str | None) -> str | None:
         if iso:
             return iso
     return None
+
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def timestamp(moment: datetime) -> str:
+    """A datetime as the schema's time text: ISO 8601 UTC, second precision
+    (``2026-01-02T03:04:05Z``); a naive datetime is taken as UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def utcnow() -> str:
+    """Now as the schema's time text."""
+    return timestamp(datetime.now(UTC))
+
+
+def parse_timestamp(text: str) -> datetime:
+    """The schema's time text (or any ISO 8601 with ``Z``) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

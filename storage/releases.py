@@ -8,7 +8,7 @@ caller needs no second query to count new / changed / unchanged items.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,9 @@ import sqlite_utils
 from storage import neardup
 from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
 from storage.schema import utcnow
+from storage.sources import primary_sources, publishes_own_releases, source_rank
 
-PRIMARY_SOURCES = ("osce", "un_news", "un_press")
+PRIMARY_SOURCES = primary_sources()  # storage/sources.py
 LIST_FIELDS = ("fields_of_work", "issuers", "topics")
 META_FIELDS = ("published", "place", "symbol", "document_type", "lead", *LIST_FIELDS)
 
@@ -102,19 +103,6 @@ def store_release(
         return _store_new_url(db, row, now)
 
 
-def store_releases(
-    db: sqlite_utils.Database, items: Iterable[Mapping[str, Any]], *, now: str | None = None
-) -> list[StoreResult]:
-    """Store many releases in one transaction (each still all-or-nothing on its own).
-
-    Same results as ``store_release`` item by item, for a fraction of the commits: for
-    bulk loads. An invalid item raises ``InvalidRelease`` and nothing is stored.
-    """
-    now = now or utcnow()
-    with db.atomic():
-        return [store_release(db, item, now=now) for item in items]
-
-
 def _store_seen_url(
     db: sqlite_utils.Database, row: dict, now: str,
     release_id: int, url_hash: str | None, release_hash: str, release_source: str,
@@ -125,7 +113,7 @@ def _store_seen_url(
         if row["source"] == release_source:
             _refresh_metadata(db, release_id, row)
         return StoreResult(UNCHANGED, release_id)
-    if row["source"] != release_source and release_source in PRIMARY_SOURCES:
+    if source_rank(release_source) > source_rank(row["source"]):
         # A mirror's copy changed: the release itself did not.
         _touch(db, release_id, row["url"], now, row["content_hash"])
         return StoreResult(UNCHANGED, release_id)
@@ -161,7 +149,7 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
         release_id, source = known
         _add_url(db, release_id, row, now, score)
         db.execute("UPDATE releases SET last_seen = ? WHERE id = ?", [now, release_id])
-        if source == "article" and row["source"] != "article":
+        if source_rank(row["source"]) > source_rank(source):
             # The original turned up after a mirror: its source, text and metadata win.
             # Same release, same content: still one version, now with the original's text.
             db.execute(
@@ -185,11 +173,11 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
 
 def _told_apart(row: dict, stored: neardup.Candidate) -> bool:
     """Whether a near-duplicate text is still another release: a different document
-    symbol, or, from the same primary source, another title or date (formulaic
-    statements such as the Security Council's differ in a few words only)."""
+    symbol, or, from the same press room (built-in or watched), another title or date
+    (formulaic statements such as the Security Council's differ in a few words only)."""
     if row["symbol"] and stored.symbol and row["symbol"] != stored.symbol:
         return True
-    if row["source"] != stored.source or stored.source not in PRIMARY_SOURCES:
+    if row["source"] != stored.source or not publishes_own_releases(stored.source):
         return False
     return bool(row["published"] and stored.published and row["published"] != stored.published) or (
         normalize_for_hash(row["title"] or "") != normalize_for_hash(stored.title or ""))
@@ -225,9 +213,7 @@ def _touch(db: sqlite_utils.Database, release_id: int, url: str, now: str, url_h
     )
 
 
-def _refresh_metadata(
-    db: sqlite_utils.Database, release_id: int, row: dict, *, only_missing: bool = False
-) -> None:
+def _refresh_metadata(db: sqlite_utils.Database, release_id: int, row: dict) -> None:
     """Update metadata columns that the page now states differently (or states at all)."""
     current = db.execute(
         f"SELECT {', '.join(META_FIELDS)} FROM releases WHERE id = ?", [release_id]
@@ -236,8 +222,6 @@ def _refresh_metadata(
     for field, old in zip(META_FIELDS, current, strict=True):
         new = row.get(field)
         if new in (None, "", "[]") or new == old:
-            continue
-        if only_missing and old not in (None, "", "[]"):
             continue
         updates[field] = new
     if updates:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 import sqlite_utils
 
-from storage.schema import utcnow
+from storage.normalize import parse_timestamp, utcnow
 
 
 def start_run(
@@ -17,7 +16,8 @@ def start_run(
     """Insert (or claim, when the scheduler pre-created it) a ``running`` row.
 
     A claimed row keeps its start time and trigger: the run began when its process was
-    started, not when the spider opened; ``pid`` becomes the crawl's own.
+    started, not when the spider opened; ``pid`` becomes the crawl's own, and ``spider``
+    the running spider's name (``scrapy crawl watch -a name=nato`` runs as ``nato``).
     """
     row = {
         "spider": spider, "started_at": utcnow(), "status": "running",
@@ -26,7 +26,7 @@ def start_run(
     table = db.table("crawl_runs")
     if run_id is not None:
         if table.count_where("id = ?", [run_id]):
-            table.update(run_id, {"status": "running", "pid": pid})
+            table.update(run_id, {"status": "running", "pid": pid, "spider": spider})
         else:
             table.insert({"id": run_id, **row})
         return run_id
@@ -54,7 +54,7 @@ def close_run(
     started = db.execute("SELECT started_at FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
     duration = None
     if started and started[0]:
-        duration = (_parse(finished) - _parse(started[0])).total_seconds()
+        duration = (parse_timestamp(finished) - parse_timestamp(started[0])).total_seconds()
     problems = problems or []
     with db.atomic():
         update = {
@@ -117,7 +117,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -1,4 +1,4 @@
-"""The public schema (SITES.md, "Database") and how a connection to it is opened.
+"""The public schema (docs/schema.md) and how a connection to it is opened.
 
 ``open_db`` is the only way the project opens the database: WAL so Datasette reads while
 a crawl writes, a busy timeout so a briefly locked database makes a writer wait instead
@@ -11,11 +11,11 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from storage.normalize import utcnow  # noqa: F401  (the schema's time format; storage.utcnow)
 from storage.search import ensure_search
 
 BUSY_TIMEOUT_MS = 30_000
@@ -85,7 +85,7 @@ TABLES: dict[str, dict] = {
         "indexes": [["list", "detected_at"], ["detected_at"], ["snapshot_id"]],
     },
     # The last observation of a list that differed too much from its snapshot to trust
-    # (SITES.md: a failed or half page never means "every State left"), with the reason;
+    # (docs/schema.md: a failed or half page never means "every State left"), with the reason;
     # recorded only if the next crawl sees the same (storage/lists.py).
     "list_pending": {
         "columns": {"list": str, "seen_at": str, "content_hash": str, "items": str,
@@ -104,7 +104,7 @@ TABLES: dict[str, dict] = {
         "not_null": {"spider", "started_at"},
         "indexes": [["spider", "started_at"], ["status"]],
     },
-    # The scheduler daemon's jobs and their next run times (crawler/scheduler.py), so
+    # The scheduler daemon's jobs and their next run times (crawler/scheduler/daemon.py), so
     # ``releasewatch status`` can answer without asking the daemon.
     "schedule_jobs": {
         "columns": {"job": str, "spider": str, "schedule": str, "next_run": str,
@@ -144,9 +144,7 @@ class Database(sqlite_utils.Database):
             raise
 
 
-def utcnow() -> str:
-    """Now as ISO 8601 UTC text, second precision (the schema's time format)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+DEFAULT_DB = "releasewatch.db"  # when neither --db nor RELEASEWATCH_DB names one
 
 
 def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Database:

@@ -62,10 +62,14 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "releasewatch.db"
 
 
+MARKUPS = ("current", "live")  # the local sites' markups (docs/sites.md); parametrize with indirect=True
+
+
 @pytest.fixture
-def osce_site():
-    """The seed releases and menu on a local OSCE site."""
-    with LocalSite(osce.build_site(osce.seed_releases())) as site:
+def osce_site(request):
+    """The seed releases and menu on a local OSCE site (in the markup ``request.param``)."""
+    markup = getattr(request, "param", "current")
+    with LocalSite(osce.build_site(osce.seed_releases(), markup=markup)) as site:
         yield site
 
 
@@ -79,11 +83,13 @@ def local_un_news(stories, **kwargs) -> LocalSite:
 
 
 @pytest.fixture
-def un_news_site():
-    """Three generated 2025 stories and the two seed stories on a local UN News."""
+def un_news_site(request):
+    """Three generated 2025 stories and the two seed stories on a local UN News (in the
+    markup ``request.param``)."""
     from crawler.localsite import un_news
 
-    with local_un_news(un_news.generated_stories(3) + un_news.seed_stories()) as site:
+    markup = getattr(request, "param", "current")
+    with local_un_news(un_news.generated_stories(3) + un_news.seed_stories(), markup=markup) as site:
         yield site
 
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from crawler import changes_cli
-from crawler.cli import main
+from crawler.cli import changes as changes_cli
+from crawler.cli.main import main
 from storage import open_db
 from storage.lists import record_list_snapshot
 

@@ -15,9 +15,9 @@ from datasette.app import Datasette
 from datasette_dashboards import replace_opts_in_query
 from freezegun import freeze_time
 
-from crawler.datasette.plugins import release_diff, word_diff
-from crawler.screenshots import CHROMIUM, free_port, serving, shoot
-from crawler.serve import datasette_options, load_metadata
+from crawler.web.datasette.plugins import release_diff, word_diff
+from crawler.web.screenshots import CHROMIUM, free_port, serving, shoot
+from crawler.web.serve import datasette_options, load_metadata
 from storage import open_db, store_release
 from storage.lists import record_list_snapshot
 from storage.runs import close_run, start_run

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 from markupsafe import escape
 
-from crawler.cli import main
-from crawler.serve import datasette_args, datasette_options, load_metadata
+from crawler.cli.main import main
+from crawler.web.serve import datasette_args, datasette_options, load_metadata
 from storage import open_db, store_release
 from storage.schema import TABLES
 from tests.browse_data import (

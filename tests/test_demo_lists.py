@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from storage import open_db
 
 pytestmark = pytest.mark.slow
@@ -19,6 +19,7 @@ def test_demo_records_and_prints_list_changes(tmp_path):
     try:
         rows = [(r["list"], r["change"], r["item"]) for r in db.query(
             "SELECT list, change, item FROM list_changes ORDER BY id")]
+        titles = [r["title"] for r in db.query("SELECT title FROM releases")]
     finally:
         db.close()
     assert rows == [
@@ -27,6 +28,9 @@ def test_demo_records_and_prints_list_changes(tmp_path):
         ("field_operations", "removed", "Mission to Skopje"),
         ("closed_field_operations", "added", "Mission to Skopje")]
     assert "4 list_changes" in result.output
+    # Built from the seed captures only: no generated "OSCE statement 600009: ..." releases.
+    assert len(titles) == 8 and not any("statement 6000" in t or "Meeting 3" in t for t in titles)
+    assert "OSCE plays indispensable role in Kosovo, says UN's Kosovo administrator" in " ".join(titles)
     assert "participating_states  note_changed  Switzerland: \u2014 \u2192 OSCE Chairpersonship 2026" in result.output
 
 

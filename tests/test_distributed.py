@@ -21,12 +21,12 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
-from crawler import handoff
-from crawler.distributed import DistributedAddon
-from crawler.ingest import Ingester
+from crawler.distributed import handoff
+from crawler.distributed.addon import DistributedAddon
+from crawler.distributed.ingest import Ingester
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
-from crawler.screenshots import free_port
+from crawler.web.screenshots import free_port
 from storage import open_db
 from tests.conftest import FAST, ROOT
 
@@ -67,25 +67,25 @@ def addon_settings(**values) -> Settings:
 def test_without_redis_url_nothing_changes():
     settings = addon_settings(REDIS_URL="")
     assert settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
-    assert settings["ITEM_PIPELINES"]["crawler.pipelines.StoragePipeline"] == 800
-    assert settings["EXTENSIONS"]["crawler.health.CrawlHealth"] == 500
-    assert "crawler.distributed.HandoffPipeline" not in settings["ITEM_PIPELINES"]
+    assert settings["ITEM_PIPELINES"]["crawler.crawl.pipelines.StoragePipeline"] == 800
+    assert settings["EXTENSIONS"]["crawler.crawl.health.CrawlHealth"] == 500
+    assert "crawler.distributed.addon.HandoffPipeline" not in settings["ITEM_PIPELINES"]
 
 
 def test_redis_url_switches_to_shared_scheduler_and_handoff():
     settings = addon_settings(REDIS_URL="redis://localhost:6379/0")
-    assert settings["SCHEDULER"] == "crawler.distributed.LeasedScheduler"
-    assert settings["SCHEDULER_QUEUE_CLASS"] == "crawler.distributed.LeasedQueue"
-    assert settings["DUPEFILTER_CLASS"] == "crawler.distributed.RunDupeFilter"
+    assert settings["SCHEDULER"] == "crawler.distributed.queue.LeasedScheduler"
+    assert settings["SCHEDULER_QUEUE_CLASS"] == "crawler.distributed.queue.LeasedQueue"
+    assert settings["DUPEFILTER_CLASS"] == "crawler.distributed.queue.RunDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST")
     pipelines, extensions = settings["ITEM_PIPELINES"], settings["EXTENSIONS"]
-    assert pipelines["crawler.pipelines.StoragePipeline"] is None  # workers never write SQLite
-    assert pipelines["crawler.distributed.HandoffPipeline"] == 800
-    assert extensions["crawler.health.CrawlHealth"] is None
-    assert extensions["crawler.distributed.DistributedWorker"] == 500
+    assert pipelines["crawler.crawl.pipelines.StoragePipeline"] is None  # workers never write SQLite
+    assert pipelines["crawler.distributed.addon.HandoffPipeline"] == 800
+    assert extensions["crawler.crawl.health.CrawlHealth"] is None
+    assert extensions["crawler.distributed.addon.DistributedWorker"] == 500
     middlewares = settings["SPIDER_MIDDLEWARES"]
-    assert middlewares["crawler.middlewares.StopAtKnownMiddleware"] is None
-    assert middlewares["crawler.distributed.DistributedStopAtKnownMiddleware"] == 950
+    assert middlewares["crawler.crawl.middlewares.StopAtKnownMiddleware"] is None
+    assert middlewares["crawler.distributed.addon.DistributedStopAtKnownMiddleware"] == 950
 
 
 def test_releasewatch_crawl_stays_single_process(monkeypatch):
@@ -156,7 +156,7 @@ def open_scheduler(redis_url: str):
 def test_a_request_is_marked_seen_in_the_same_step_that_queues_it(redis_url, monkeypatch):
     from scrapy import Request
 
-    from crawler.distributed import RUN
+    from crawler.distributed.queue import RUN
 
     client = redis.Redis.from_url(redis_url)
     scheduler = open_scheduler(redis_url)
@@ -182,7 +182,8 @@ def test_stop_at_known_counts_only_releases_stored_before_the_run(redis_url):
     from scrapy import Request
     from scrapy.http import HtmlResponse
 
-    from crawler.distributed import RUN, DistributedStopAtKnownMiddleware
+    from crawler.distributed.addon import DistributedStopAtKnownMiddleware
+    from crawler.distributed.queue import RUN
     from storage.normalize import canonical_url
 
     scheduler = open_scheduler(redis_url)
@@ -327,21 +328,21 @@ def test_ingester_killed_mid_batch_loses_nothing(redis_url, db_path, monkeypatch
     ingester.start()
     calls = []
 
-    def dies_on_the_second(db, item, **kw):
+    def dies_on_the_second(db, kind, item, **kw):
         calls.append(item)
         if len(calls) == 2:
             raise SystemExit
-        return original(db, item, **kw)
+        return original(db, kind, item, **kw)
 
-    import crawler.ingest as ingest_module
+    import crawler.distributed.ingest as ingest_module
 
-    original = ingest_module.store_release
-    monkeypatch.setattr(ingest_module, "store_release", dies_on_the_second)
+    original = ingest_module.store_item
+    monkeypatch.setattr(ingest_module, "store_item", dies_on_the_second)
     with pytest.raises(SystemExit):
         ingester.step()
     ingester.close()
     assert count(db_path, "releases") == 0  # the whole batch rolled back
-    monkeypatch.setattr(ingest_module, "store_release", original)
+    monkeypatch.setattr(ingest_module, "store_item", original)
     again = Ingester(str(db_path), redis_url)
     stats = again.run(exit_when_idle=0.5)
     again.close()
@@ -529,7 +530,7 @@ def test_killed_worker_and_ingester_lose_nothing_and_duplicate_nothing(cluster, 
 def test_workers_pause_while_the_ingester_is_behind(redis_url):
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed import BackPressure
+    from crawler.distributed.addon import BackPressure
 
     class Engine:
         paused = False
@@ -581,7 +582,7 @@ def test_a_problem_on_any_worker_degrades_the_run(tmp_path, redis_url):
 def test_seed_and_ingest_commands(redis_url, db_path):
     from click.testing import CliRunner
 
-    from crawler.cli import main
+    from crawler.cli.main import main
 
     runner = CliRunner()
     seeded = runner.invoke(main, ["seed", "osce", "--full", "--redis", redis_url])
@@ -596,7 +597,7 @@ def test_seed_and_ingest_commands(redis_url, db_path):
 def test_seed_without_redis_is_a_clear_error():
     from click.testing import CliRunner
 
-    from crawler.cli import main
+    from crawler.cli.main import main
 
     result = CliRunner().invoke(main, ["seed", "osce", "--redis", f"redis://127.0.0.1:{free_port()}/0"])
     assert result.exit_code == 1 and "cannot reach Redis" in result.output
@@ -607,8 +608,8 @@ def test_seed_without_redis_is_a_clear_error():
 def test_scheduler_seeds_runs_into_redis_instead_of_crawling(redis_url, tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from crawler.schedule_config import parse_config
-    from crawler.scheduler import Scheduler
+    from crawler.scheduler.config import parse_config
+    from crawler.scheduler.daemon import Scheduler
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     config = parse_config({})
@@ -626,10 +627,39 @@ def test_scheduler_seeds_runs_into_redis_instead_of_crawling(redis_url, tmp_path
 def test_scheduler_with_redis_down_records_a_failed_seed(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from crawler.schedule_config import parse_config
-    from crawler.scheduler import Scheduler
+    from crawler.scheduler.config import parse_config
+    from crawler.scheduler.daemon import Scheduler
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     config = replace(parse_config({}), db=str(tmp_path / "rw.db"))
     outcome = Scheduler(config).run_job(config.job("osce"))
     assert outcome.status == "failed" and "could not seed into Redis" in outcome.reason
+
+
+def queue_list_run(client: redis.Redis, states: list[str]) -> str:
+    """A finished run whose worker pushed one snapshot of the participating states."""
+    run = handoff.seed_run(client, "osce")
+    client.delete("osce:start_urls")
+    client.hset(handoff.run_key(run), mapping={"pending": 0, "pages": 1})
+    client.lpush(handoff.ITEMS_KEY, handoff.message(
+        "list", run=run, spider="osce", item={"list": "participating_states", "url": "http://x/",
+                                              "items": [{"name": name, "note": None} for name in states]}))
+    client.lpush(handoff.ITEMS_KEY, handoff.run_finished_message(run, "osce"))
+    return run
+
+
+@pytest.mark.redis
+@needs_redis
+@pytest.mark.parametrize(("max_changes", "recorded"), [(None, 0), ("10", 5)])
+def test_the_ingester_honours_list_max_changes_like_a_crawl(redis_url, db_path, max_changes, recorded):
+    """Five states appear at once: more than the default 3, so the change waits for the
+    next crawl to confirm it, unless RELEASEWATCH_LIST_MAX_CHANGES allows 10."""
+    client = redis.Redis.from_url(redis_url)
+    queue_list_run(client, ["Albania", "Andorra"])
+    queue_list_run(client, ["Albania", "Andorra", "Armenia", "Austria", "Azerbaijan", "Belarus", "Belgium"])
+    env = {k: v for k, v in os.environ.items() if k != "RELEASEWATCH_LIST_MAX_CHANGES"}
+    if max_changes:
+        env["RELEASEWATCH_LIST_MAX_CHANGES"] = max_changes
+    subprocess.run([sys.executable, "-m", "crawler.cli", "ingest", "--redis", redis_url, "--db", str(db_path),
+                    "--exit-when-idle", "0.5"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+    assert count(db_path, "list_changes") == recorded

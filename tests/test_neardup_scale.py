@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from storage import neardup, open_db, store_releases
+from storage import neardup, open_db
 from storage.releases import store_release
 
 STATEMENTS = 2500
@@ -40,7 +40,8 @@ def archive(tmp_path_factory):
     rng = random.Random(4)
     items = [statement(n, rng) for n in range(STATEMENTS)]
     db = open_db(tmp_path_factory.mktemp("archive") / "archive.db")
-    results = store_releases(db, items)
+    with db.atomic():
+        results = [store_release(db, item) for item in items]
     assert {r.status for r in results} == {"new"}
     yield db, items
     db.close()

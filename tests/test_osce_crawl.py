@@ -1,5 +1,6 @@
 """``scrapy crawl osce`` end to end against a local OSCE site, checked with SQL."""
 
+import os
 import re
 from dataclasses import replace
 
@@ -7,7 +8,7 @@ import pytest
 
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite, Page
-from tests.conftest import scrapy_crawl
+from tests.conftest import MARKUPS, scrapy_crawl
 
 pytestmark = pytest.mark.slow
 
@@ -16,6 +17,7 @@ def crawl(site, db_path, **kw):
     return scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, **kw.pop("settings", {})}, **kw)
 
 
+@pytest.mark.parametrize("osce_site", MARKUPS, indirect=True)
 def test_seed_releases_come_out_exactly(osce_site, db_path):
     result = crawl(osce_site, db_path)
     assert result.returncode == 0, result.output
@@ -37,6 +39,7 @@ def test_seed_releases_come_out_exactly(osce_site, db_path):
     assert (run["status"], run["items_new"], run["finish_reason"]) == ("ok", 3, "finished")
 
 
+@pytest.mark.parametrize("osce_site", MARKUPS, indirect=True)
 def test_second_crawl_adds_nothing_and_downloads_no_release_again(osce_site, db_path):
     crawl(osce_site, db_path)
     osce_site.log.clear()
@@ -101,14 +104,15 @@ def test_listing_without_release_links_is_a_failure_not_silence(osce_site, db_pa
     assert result.rows("SELECT status FROM crawl_runs")[0]["status"] == "failed"
 
 
-def test_incremental_crawl_stops_paging_at_known_releases(db_path):
+@pytest.mark.parametrize("markup", MARKUPS)
+def test_incremental_crawl_stops_paging_at_known_releases(db_path, markup):
     releases = osce.generated_releases(25)
-    with LocalSite(osce.build_site(releases, per_page=10)) as site:
+    with LocalSite(osce.build_site(releases, per_page=10, markup=markup)) as site:
         crawl(site, db_path)
         assert len(site.hits("/press-releases?page=")) == 3
         site.log.clear()
         new = osce.generated_releases(1, start_id=900000, seed=99)
-        site.pages = osce.build_site(new + releases, per_page=10)
+        site.pages = osce.build_site(new + releases, per_page=10, markup=markup)
         result = crawl(site, db_path)
         listing = sorted(h.path for h in site.hits("/press-releases?page="))
         full_downloads = [h.path for h in site.log if h.status == 200 and h.path.startswith("/pc/")]
@@ -167,7 +171,7 @@ def test_scrapy_check_contracts_pass():
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK" in proc.stderr

@@ -1,4 +1,4 @@
-"""Reading the tracked lists from the OSCE menu, in several markups (SITES.md, "Site menu")."""
+"""Reading the tracked lists from the OSCE menu, in several markups (docs/sites.md, "osce.org")."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ListSnapshotItem
+from crawler.crawl.items import ListSnapshotItem
 from crawler.localsite import osce
-from spiders.extract import menu_section, parse_html
+from spiders.extract import parse_html
+from spiders.menus import menu_section
 from spiders.osce import MENU_LISTS, OsceSpider
 
 SEED = osce.seed_menu()
-STYLES = ("drupal", "plain", "buttons")
+STYLES = ("drupal", "plain", "buttons", "live")
 BASE = "https://www.osce.org"
 
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from scrapy.http import HtmlResponse
 
-from spiders.extract import menu_section, parse_html
+from spiders.extract import parse_html
+from spiders.menus import menu_section
 from spiders.osce import MENU_LISTS, extract_release
 from tests.conftest import FILES, fixture_response
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ReleaseItem
-from crawler.pipelines import StoragePipeline
+from crawler.crawl.items import ReleaseItem
+from crawler.crawl.pipelines import StoragePipeline
 from storage import open_db
 
 BODY = "VIENNA, 15 November 2007 - " + " ".join(f"word{n}" for n in range(60))

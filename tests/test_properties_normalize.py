@@ -1,5 +1,5 @@
 """Property-based tests (hypothesis) of the text normaliser, the content hash and the
-date parsers: the rules of SITES.md "Deduplication rules" for any text, not just the
+date parsers: the rules of docs/schema.md, "Deduplication rules" for any text, not just the
 examples in test_normalize.py."""
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def variant(data: st.DataObject, words: list[str]) -> str:
 def test_clean_text_is_idempotent(text):
     once = clean_text(text)
     assert clean_text(once) == once
+    # ... because the first pass already gave the stored form (not because it did nothing):
+    assert once == once.strip() and "\r" not in once and "\u00a0" not in once and "\n\n\n" not in once
+    assert all(line == " ".join(line.split()) for line in once.split("\n"))
 
 
 @PROPERTY
@@ -65,6 +68,9 @@ def test_clean_text_is_idempotent(text):
 def test_normalize_for_hash_is_idempotent(text):
     once = normalize_for_hash(text)
     assert normalize_for_hash(once) == once
+    # ... because the first pass already gave the normal form (not because it did nothing):
+    assert once == " ".join(once.split()) and once == once.casefold()
+    assert not set(once) & set(DASHES[1:] + SINGLE_QUOTES[1:] + DOUBLE_QUOTES[1:])
 
 
 @PROPERTY

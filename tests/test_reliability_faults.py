@@ -16,9 +16,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from crawler.crawl.middlewares import retry_after_seconds
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite, Page
-from crawler.middlewares import retry_after_seconds
 from tests.conftest import scrapy_crawl
 
 MENU = osce.seed_menu()

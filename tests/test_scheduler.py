@@ -13,9 +13,8 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from crawler.cli import main
-from crawler.notify import Notifier, events, message
-from crawler.schedule_config import (
+from crawler.cli.main import main
+from crawler.scheduler.config import (
     ConfigError,
     JobConfig,
     cron_trigger,
@@ -24,7 +23,8 @@ from crawler.schedule_config import (
     parse_duration,
     with_overrides,
 )
-from crawler.scheduler import AlreadyRunning, DaemonLock, first_run, lock_holder
+from crawler.scheduler.daemon import AlreadyRunning, DaemonLock, first_run, lock_holder
+from crawler.scheduler.notify import Notifier, events, message
 from storage import open_db
 from storage.schedule import job_trigger, run_news, save_jobs, set_next_runs
 from tests.conftest import ROOT
@@ -33,7 +33,7 @@ NOW = datetime(2025, 6, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 
 
 def test_daemon_modules_never_import_scrapy_or_twisted():
-    code = ("import sys, crawler.cli, crawler.scheduler, crawler.schedule_cli, crawler.notify; "
+    code = ("import sys, crawler.cli.main, crawler.scheduler.daemon, crawler.cli.schedule, crawler.scheduler.notify; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -230,7 +230,7 @@ def test_a_claimed_run_keeps_its_start_time_and_takes_the_crawl_pid(db):
 
 def test_a_crawl_left_running_by_a_killed_daemon_is_not_overlapped(tmp_path):
     """The daemon was killed with kill -9; its crawl (here: a sleeping process) lives on."""
-    from crawler.scheduler import Scheduler
+    from crawler.scheduler.daemon import Scheduler
     from storage.runs import start_run
 
     config = with_overrides(parse_config({}), db=str(tmp_path / "rw.db"),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from storage import open_db
@@ -55,7 +55,7 @@ def write_config(tmp_path: Path, jobs: dict[str, dict], *, notify: dict | None =
 
 
 def releasewatch(*args: str, cwd: Path, timeout: float = WAIT_S) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from crawler.cli.main import main; main()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -67,7 +67,7 @@ class Daemon:
         self.log_path = tmp_path / f"{name}.log"
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from crawler.cli import main; main()", "schedule", "--config", str(config), *args],
+                [sys.executable, "-c", "from crawler.cli.main import main; main()", "schedule", "--config", str(config), *args],
                 cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:
@@ -133,7 +133,8 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     with slow_site(120, ["/press-releases", "/press-releases?page=0"]) as hanging:
         config = write_config(tmp_path, {
             "osce": {"every": "2s", "settings": {"OSCE_BASE_URL": osce_site.url}},
-            "broken": {"spider": "no_such_spider", "every": "2s"},
+            # a crawl that crashes (unknown spiders are refused when the config loads)
+            "broken": {"spider": "osce", "every": "2s", "settings": {"CONCURRENT_REQUESTS": "not-a-number"}},
             "hung": {"spider": "osce", "every": "2s", "timeout": "4s",
                      "settings": {"OSCE_BASE_URL": hanging.url, "DOWNLOAD_TIMEOUT": 300}},
         }, log_max_bytes=3000, log_backups=2, grace="1s", close_timeout="1s")
@@ -151,15 +152,15 @@ def test_daemon_runs_every_job_and_survives_crashing_and_hanging_crawls(tmp_path
     osce_runs = done("osce", "ok")
     assert (osce_runs[0]["items_new"], osce_runs[1]["items_new"], osce_runs[1]["items_unchanged"]) == (3, 0, 3)
     crash = done("broken", "failed")[0]
-    assert crash["exit_code"] != 0 and "no_such_spider" in crash["log_tail"]
+    assert crash["exit_code"] != 0 and "not-a-number" in crash["log_tail"]
     assert crash["reason"] == f"crawl process exited with code {crash['exit_code']}"
     hung = daemon.runs("hung")[0]
     assert (hung["status"], hung["reason"]) == ("failed", "timed out after 4s and was terminated")
     assert hung["exit_code"] in (-signal.SIGTERM, -signal.SIGKILL)  # SIGKILL if it did not close within 1s
     assert daemon.rows("SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'") == [{"n": 0}]
     assert daemon.rows("SELECT count(*) AS n FROM releases") == [{"n": 3}]
-    assert f"job osce: run {osce_runs[0]['id']} ok in" in log and "new=3" in log
-    assert f"job broken: run {crash['id']} FAILED" in log and "scheduler stopped" in log
+    assert f"job osce: run {osce_runs[0]['id']} osce: OK pages=" in log and "new=3" in log
+    assert f"job broken: run {crash['id']} osce: FAILED pages=0" in log and "scheduler stopped" in log
     assert {r["job"]: r["next_run"] for r in daemon.rows("SELECT * FROM schedule_jobs")} == {
         "osce": None, "broken": None, "hung": None}  # stopped: nothing scheduled
     rotated = sorted(p.name for p in tmp_path.glob("rw.log*"))
@@ -255,7 +256,7 @@ def test_once_runs_every_job_notifies_and_exits_with_the_worst_status(tmp_path, 
     receiver = Receiver()
     try:
         jobs = {"osce": {"every": "1h", "settings": {"OSCE_BASE_URL": osce_site.url}},
-                "broken": {"spider": "no_such_spider", "every": "1h"}}
+                "broken": {"spider": "osce", "every": "1h", "settings": {"CONCURRENT_REQUESTS": "not-a-number"}}}
         # The first URL refuses connections: a failing notifier must not stop anything.
         config = write_config(tmp_path, jobs, notify={"urls": ["json://127.0.0.1:9/", receiver.url]})
         first = releasewatch("schedule", "--config", str(config), "--once", cwd=tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import pytest
 from freezegun import freeze_time
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 from crawler.localsite import osce
 from storage import open_db
 from storage.lists import (
-    apply_changes,
     diff_items,
     items_hash,
     key,
@@ -120,6 +120,28 @@ def as_set(items: list[dict]) -> set[tuple]:
     return {(key(i["name"]), key(i["note"])) for i in normalize_items(items)}
 
 
+def apply_changes(items: Iterable[dict], changes: Iterable[dict]) -> list[dict]:
+    """``items`` with ``changes`` applied, written independently of ``diff_items``: the
+    property below holds only if the diff records every change (and nothing else)."""
+    entries = {key(i["name"]): dict(i) for i in normalize_items(items)}
+    for change in changes:
+        kind, name = change["change"], change["item"]
+        if kind == "removed":
+            entries.pop(key(name))
+        elif kind == "added":
+            entries[key(name)] = {"name": name, "note": change["after"]}
+        elif kind == "renamed":
+            # Rebuild to keep the renamed entry where the old name was.
+            entries = {(key(name) if k == key(change["before"]) else k):
+                       ({"name": name, "note": v["note"]} if k == key(change["before"]) else v)
+                       for k, v in entries.items()}
+        elif kind == "note_changed":
+            entries[key(name)]["note"] = change["after"]
+        else:
+            raise ValueError(f"unknown change {kind!r}")
+    return list(entries.values())
+
+
 @given(LISTS, LISTS)
 def test_diff_applied_to_a_gives_b(a, b):
     assert as_set(apply_changes(a, diff_items(a, b))) == as_set(b)
@@ -202,8 +224,12 @@ def test_unhealthy_observations_record_nothing(db, items, healthy, reason):
 def test_an_outage_never_removes_every_state(db):
     record_list_snapshot(db, "participating_states", STATES)
     for _ in range(3):
-        record_list_snapshot(db, "participating_states", [], healthy=False, reason="HTTP 500")
+        outage = record_list_snapshot(db, "participating_states", [], healthy=False, reason="HTTP 500")
+        assert outage.status == "unhealthy" and outage.problem.endswith("HTTP 500")
     assert db.table("list_changes").count == 0
+    # The list is still all the states: one leaving after the outage is one change.
+    left = record_list_snapshot(db, "participating_states", STATES[1:])
+    assert [(c["change"], c["item"]) for c in left.changes] == [("removed", STATES[0]["name"])]
 
 
 def test_too_many_changes_wait_for_confirmation(db):

@@ -35,11 +35,17 @@ def test_edits_are_reindexed(tmp_path):
 
 def test_reopening_changes_nothing(tmp_path):
     path = tmp_path / "r.db"
-    open_db(path).close()
+    first = open_db(path)
+    release = store_release(first, ITEM).release_id
+    first.close()
     schema = sqlite_utils.Database(path).schema
+    assert "releases_fts" in schema and all(trigger in schema for trigger in TRIGGERS)
     db = open_db(path)
+    writes = db.conn.total_changes
     ensure_search(db)
+    assert db.conn.total_changes == writes  # nothing rebuilt or rewritten
     assert db.schema == schema
+    assert search(db, "monitoring") == [release]  # the index made at first open still answers
 
 
 def test_existing_database_gets_an_index_of_its_rows(tmp_path):

@@ -1,13 +1,14 @@
 """``scrapy crawl un_news`` end to end against a local UN News, checked with SQL."""
 
 import json
+import os
 from dataclasses import replace
 
 import pytest
 
 from crawler.localsite import un_news
 from crawler.localsite.server import Page
-from tests.conftest import local_un_news, scrapy_crawl
+from tests.conftest import MARKUPS, local_un_news, scrapy_crawl
 
 pytestmark = pytest.mark.slow
 KOSOVO, OSCE = un_news.seed_stories()
@@ -21,6 +22,7 @@ def last_run(result) -> dict:
     return result.rows("SELECT * FROM crawl_runs ORDER BY id DESC")[0]
 
 
+@pytest.mark.parametrize("un_news_site", MARKUPS, indirect=True)
 def test_feed_stories_are_stored_field_by_field(un_news_site, db_path):
     result = crawl(un_news_site, db_path)
     assert result.returncode == 0, result.output
@@ -48,6 +50,7 @@ def test_feed_stories_are_stored_field_by_field(un_news_site, db_path):
     assert (run["spider"], run["status"], run["items_new"]) == ("un_news", "ok", 5)
 
 
+@pytest.mark.parametrize("un_news_site", MARKUPS, indirect=True)
 def test_second_run_adds_nothing_and_revalidates_every_story(un_news_site, db_path):
     crawl(un_news_site, db_path)
     un_news_site.log.clear()
@@ -103,10 +106,11 @@ def test_topic_feeds_work_too(un_news_site, db_path):
     assert len(un_news_site.hits("/feed/subscribe/en/news/topic/")) == 2
 
 
-def test_topic_listing_back_fills_and_stops_at_known(db_path):
+@pytest.mark.parametrize("markup", MARKUPS)
+def test_topic_listing_back_fills_and_stops_at_known(db_path, markup):
     stories = un_news.generated_stories(25) + un_news.seed_stories()
     listing = "/en/news/topic/peace-and-security"
-    with local_un_news(stories, feed_size=5) as site:
+    with local_un_news(stories, feed_size=5, markup=markup) as site:
         crawl(site, db_path)
         assert crawl(site, db_path).scalar("SELECT count(*) FROM releases") == 5
         site.log.clear()
@@ -115,7 +119,7 @@ def test_topic_listing_back_fills_and_stops_at_known(db_path):
         assert result.scalar("SELECT count(*) FROM releases") == 27
         assert result.scalar("SELECT published FROM releases WHERE url LIKE ?", ["%" + OSCE.path]) == "2007-11-29"
         new = un_news.generated_stories(1, start_id=1190000, seed=3)
-        site.pages = un_news.build_site(new + stories, site.url, feed_size=5)
+        site.pages = un_news.build_site(new + stories, site.url, feed_size=5, markup=markup)
         site.log.clear()
         result = crawl(site, db_path, args={"topic": "peace-and-security"})
         assert sorted(h.path for h in site.hits(listing)) == [listing, f"{listing}?page=1"]
@@ -154,7 +158,19 @@ def test_scrapy_check_contracts_pass():
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Ran 8 contracts" in proc.stderr and "OK" in proc.stderr, proc.stderr  # feed, story, article
+
+
+@pytest.mark.parametrize("un_news_site", ["live"], indirect=True)
+def test_structured_date_that_disagrees_with_the_page_degrades_the_run(un_news_site, db_path):
+    page = un_news_site.pages[KOSOVO.path]
+    un_news_site.pages[KOSOVO.path] = Page(page.body.replace('"datePublished": "2009-10-05',
+                                                             '"datePublished": "2009-10-07'))
+    result = crawl(un_news_site, db_path)
+    assert result.scalar("SELECT published FROM releases WHERE url LIKE ?", ["%" + KOSOVO.path]) == "2009-10-05"
+    assert last_run(result)["status"] == "degraded"
+    assert [r["error"] for r in result.rows("SELECT error FROM crawl_errors")] == [
+        "structured data disagrees with the page: published: page 2009-10-05, JSON-LD datePublished 2009-10-07"]

@@ -6,7 +6,7 @@ from scrapy.http import HtmlResponse
 from crawler.localsite import un_press
 from crawler.localsite.server import LocalSite, Page
 from spiders.un_press import extract_release, symbol_from_url
-from tests.conftest import FILES, fixture_response, scrapy_crawl
+from tests.conftest import FILES, MARKUPS, fixture_response, scrapy_crawl
 
 LIVE = "https://press.un.org"
 EXPECTED = {
@@ -90,9 +90,11 @@ def test_symbol_from_url_fallback():
 
 
 @pytest.fixture
-def press_site():
+def press_site(request):
+    """The sample releases on a local press.un.org (in the markup ``request.param``)."""
     with LocalSite() as site:
-        site.pages = un_press.build_site(un_press.sample_releases(), base=site.url)
+        site.pages = un_press.build_site(un_press.sample_releases(), base=site.url,
+                                         markup=getattr(request, "param", "current"))
         yield site
 
 
@@ -101,6 +103,7 @@ def crawl(site, db_path, **kw):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("press_site", MARKUPS, indirect=True)
 def test_feed_and_listings_store_every_release_once(press_site, db_path):
     result = crawl(press_site, db_path)
     assert result.returncode == 0, result.output

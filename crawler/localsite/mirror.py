@@ -1,4 +1,4 @@
-"""A local news site that republishes UN stories (SITES.md, "Mirrors"; seed 002).
+"""A local news site that republishes UN stories (docs/sites.md, "Mirrors"; seed 002).
 
 Markup unlike UN News on purpose: an old table layout in windows-1252, the title in a
 ``font`` tag, no ``h1``, no ``time``, no date metadata, the recruiting banner at the top,
@@ -14,9 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler.localsite.server import Page
-from crawler.localsite.un_news import Story
+
+if TYPE_CHECKING:  # un_news imports this module to serve the mirror beside UN News
+    from crawler.localsite.un_news import Story
 
 SEEDS = Path(__file__).with_name("seeds")
 KOSOVO_PATH = "/news/world/ban-extols-un-mission-in-kosovo-for-spurring-dialogue"

@@ -1,10 +1,22 @@
-"""A local copy of osce.org, built from the seed captures (SITES.md, "osce.org").
+"""A local copy of osce.org, built from the seed captures (docs/sites.md, "osce.org").
 
 Pages look like the Drupal site: the full mega-menu (Fields of work, Countries with the
 Participating States, Structures and institutions with the Field operations), header,
 footer, listing pages with teasers and a pager, and release pages with the labelled
 metadata block. ``variant`` renders a release in the current markup, the older
 (``legacy``) Drupal 6 markup, or a ``redesign`` with unknown class names.
+
+``markup="live"`` (``build_site``; release variant ``live``, menu style ``live``) is the
+Drupal 7 markup osce.org still serves on many release pages and archives, as public
+scrapers read it (docs/sites.md, "osce.org"): no ``header``/``nav``/``main``/``footer``
+elements; title ``div.content--header > h1``; date ``span.date-display-single`` (with
+its RDFa ``content``); body ``div.content--content > div > div.pane-content``; issuers
+``div.field-field-item-source a`` without a label; PDFs ``ul.osce-download-links > li >
+a``; listing ``dl`` rows ``dt.search-title > h3 > a`` with the date in the following
+``dd.search-result-news .publishing-date``; pager ``li.pager-next > a``; the menu as
+Drupal 7 menu blocks (``li.expanded > a`` heading, nested ``ul.menu``). Evidence: a
+public Go (colly) crawler of osce.org (megaCrawler's ``osce`` plugin) whose selectors
+are exactly these, found with the code search; the same older class names as the ``legacy`` markup.
 """
 
 from __future__ import annotations
@@ -102,7 +114,7 @@ def parse_seed(name: str, path: str, variant: str = "current") -> Release:
 
 
 def seed_releases() -> list[Release]:
-    """The three seed releases, newest first, at the paths SITES.md names."""
+    """The three seed releases, newest first, at the paths docs/sites.md names."""
     return [
         parse_seed("osce_2024_council_of_europe.txt", "/secretariat/568421"),
         parse_seed("osce_2020_rama_lavrov.txt", "/chairpersonship/446341"),
@@ -121,8 +133,59 @@ def _links(names: list[str], prefix: str) -> str:
     )
 
 
+def _d7_menu(menu: Menu) -> str:
+    """Drupal 7 menu blocks: each section an ``li.expanded`` whose link heads a ``ul.menu``."""
+    def leaves(names: list[str], prefix: str) -> str:
+        return "".join(f'<li class="leaf"><a href="{prefix}/{_slug(n)}" title="">{escape(n)}</a></li>' for n in names)
+
+    partners = "".join(
+        f'<li class="expanded"><a href="/partners/{kind}">{heading}</a><ul class="menu">{leaves(names, "/partners/" + kind)}</ul></li>'
+        for kind, heading, names in (("asian", "Asian Partners for Co-operation", menu.asian_partners),
+                                     ("mediterranean", "Mediterranean Partners for Co-operation",
+                                      menu.mediterranean_partners))) if menu.show_partners else ""
+    return f"""
+<div id="block-menu-block-1" class="block block-menu-block"><div class="content"><div class="menu-block-wrapper menu-block-1 menu-name-main-menu">
+<ul class="menu"><li class="first expanded"><a href="/what-we-do">What we do</a><ul class="menu">
+  <li class="expanded"><a href="/fields-of-work">Fields of work</a><ul class="menu">{leaves(menu.fields_of_work, "")}</ul></li></ul></li>
+ <li class="expanded"><a href="/countries">Countries</a><ul class="menu">
+  <li class="leaf"><a href="/countries">All</a></li>
+  <li class="expanded"><a href="/participating-states">Participating States</a><ul class="menu">{leaves(menu.states, "/participating-states")}{partners}</ul></li></ul></li>
+ <li class="last expanded"><a href="/structures">Structures and institutions</a><ul class="menu">
+  <li class="expanded"><a href="/field-operations">Field operations</a><ul class="menu">{leaves(menu.field_operations, "/field-operations")}
+   <li class="leaf last"><a href="/countries/closed-field-activities">Closed field activities</a></li></ul></li></ul></li>
+</ul></div></div></div>"""
+
+
+def d7_page_html(menu: Menu, title: str, main: str) -> str:
+    """A full Drupal 7 page as osce.org serves its archives: ``div``s only, no HTML5 regions."""
+    return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML+RDFa 1.0//EN" "http://www.w3.org/MarkUp/DTD/xhtml-rdfa-1.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en" dir="ltr">
+<head><meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<title>{escape(title)} | OSCE</title>
+<link rel="alternate" hreflang="en" href="/pc/1" />
+<script type="text/javascript" src="/misc/jquery.js"></script>
+</head>
+<body class="html not-front not-logged-in page-node">
+<div id="skip-link"><a href="#main-content" class="element-invisible element-focusable">Skip to main content</a></div>
+<div id="page-wrapper"><div id="page">
+ <div id="header"><div class="section clearfix"><a href="/" title="Home" rel="home" id="logo"><img src="/logo.png" alt="OSCE" /></a>
+  <div class="region region-header">{_d7_menu(menu)}</div></div></div>
+ <div id="main-wrapper"><div id="main" class="clearfix"><div id="content" class="column"><div class="section">
+  <a id="main-content"></a>
+{main}
+ </div></div></div></div>
+ <div id="footer"><div class="section"><div class="region region-footer">
+  <div class="block"><h2>Join the mailing list</h2><p>Sign up to receive OSCE news by email.</p></div>
+  <ul class="links"><li><a href="/contacts">Contacts</a></li><li><a href="/employment">Employment</a></li></ul>
+  <p>&copy; OSCE 1995-2019</p></div></div></div>
+</div></div>
+</body></html>"""
+
+
 def menu_html(menu: Menu) -> str:
-    """The site menu with the headed sections SITES.md describes, in ``menu.style``."""
+    """The site menu with the headed sections docs/sites.md describes, in ``menu.style``."""
+    if menu.style == "live":
+        return _d7_menu(menu)
     if menu.style == "plain":
         return _plain_menu(menu)
     if menu.style == "buttons":
@@ -262,8 +325,38 @@ def _meta_list(values: list[str]) -> str:
     return "".join(f'<div class="field__item"><a href="/{_slug(v)}">{escape(v)}</a></div>' for v in values)
 
 
+def iso_date(printed: str) -> str:
+    """``15 November 2007`` -> ``2007-11-15``."""
+    day, month, year = printed.split()
+    return f"{year}-{MONTHS.index(month) + 1:02d}-{int(day):02d}"
+
+
+def live_release_main(rel: Release) -> str:
+    """A release in the Drupal 7 markup osce.org serves (module docstring)."""
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in rel.paragraphs)
+    number = rel.path.rsplit("/", 1)[-1]
+    sources = "".join(f'<div class="field-item"><a href="/{_slug(s)}">{escape(s)}</a></div>' for s in rel.sources)
+    fow = "".join(f'<div class="field-item"><a href="/{_slug(v)}">{escape(v)}</a></div>' for v in rel.fields_of_work)
+    fow_html = f"""<div class="field field-field-topics"><div class="field-label">Fields of work:&nbsp;</div>
+   <div class="field-items">{fow}</div></div>""" if fow else ""
+    return f"""<div class="panel-display osce-layout clearfix">
+ <div class="content--header"><div class="content-type">Press release</div><h1>{escape(rel.title)}</h1></div>
+ <div class="content--content"><div class="panel-pane pane-node-content"><div class="pane-content">
+  <div class="node-meta"><span class="date-display-single" property="dc:date" datatype="xsd:dateTime" content="{iso_date(rel.date)}T00:00:00+01:00">{escape(rel.date)}</span></div>
+  <div class="field field-field-item-source"><div class="field-items">{sources}</div></div>
+  <div class="field field-name-body"><div class="field-items"><div class="field-item even" property="content:encoded">{body}</div></div></div>
+ </div></div>
+ <div class="panel-pane pane-downloads"><div class="pane-content"><ul class="osce-download-links">
+  <li class="first"><a href="/files/f/documents/{number}.pdf">English</a></li>
+  <li class="last"><a href="/files/f/documents/{number}_ru.pdf">\u0420\u0443\u0441\u0441\u043a\u0438\u0439</a></li></ul></div></div>
+ <div class="panel-pane pane-topics"><div class="pane-content">{fow_html}</div></div></div>
+</div>"""
+
+
 def release_main(rel: Release) -> str:
-    """The content area of a release page in one of the three markups."""
+    """The content area of a release page in one of the markups."""
+    if rel.variant == "live":
+        return live_release_main(rel)
     body = "\n".join(f"<p>{escape(p)}</p>" for p in rel.paragraphs)
     fow = rel.fields_of_work
     if rel.variant == "legacy":
@@ -321,6 +414,27 @@ def drupal_pager(page: int, last_page: int, *, last_link: bool = True) -> str:
             f'<ul class="pager__items js-pager__items">{"".join(items)}</ul></nav>')
 
 
+def d7_pager(page: int, last_page: int) -> str:
+    """A Drupal 7 pager: ``li.pager-next > a``, ``li.pager-last > a``."""
+    items = [f'<li class="pager-current first">{page + 1}</li>']
+    if page < last_page:
+        items += [f'<li class="pager-item"><a title="Go to page {page + 2}" href="/press-releases?page={page + 1}">{page + 2}</a></li>',
+                  f'<li class="pager-next"><a title="Go to next page" href="/press-releases?page={page + 1}">next \u203a</a></li>',
+                  f'<li class="pager-last last"><a title="Go to last page" href="/press-releases?page={last_page}">last \u00bb</a></li>']
+    return f'<div class="item-list"><ul class="pager">{"".join(items)}</ul></div>'
+
+
+def live_listing_main(rows: list[Release], page: int, last_page: int) -> str:
+    """A Drupal 7 listing: ``dt.search-title > h3 > a`` rows, the date in the next ``dd``."""
+    items = "\n".join(f"""<dt class="search-title"><h3><a href="{r.path}">{escape(r.title)}</a></h3></dt>
+<dd class="search-result-news"><div class="search-info"><span class="publishing-date">Publishing date: {escape(r.date)}</span></div>
+ <p class="search-snippet">{escape(r.paragraphs[0][:160])}...</p></dd>""" for r in rows)
+    return f"""<div class="content--header"><h1>Press releases</h1></div>
+<div class="content--content"><div class="panel-pane"><div class="pane-content">
+<dl class="search-results node-results">{items}</dl>
+{d7_pager(page, last_page)}</div></div></div>"""
+
+
 def listing_main(rows: list[Release], page: int, last_page: int) -> str:
     """A ``/press-releases?page=N`` listing with teasers and a Drupal pager."""
     teasers = "\n".join(f"""<div class="views-row"><article class="node node--type-press-release node--view-mode-teaser">
@@ -338,9 +452,15 @@ def closed_main(menu: Menu) -> str:
 <div class="field field--name-body"><p>The following OSCE field activities have closed.</p><ul>{items}</ul></div></div>"""
 
 
-def build_site(releases: list[Release], menu: Menu | None = None, per_page: int = 10) -> dict[str, Page]:
-    """Every page of the local OSCE site: home, listings, releases, closed operations, robots."""
+def build_site(releases: list[Release], menu: Menu | None = None, per_page: int = 10,
+               markup: str = "current") -> dict[str, Page]:
+    """Every page of the local OSCE site: home, listings, releases, closed operations, robots.
+
+    ``markup="live"``: every page in the Drupal 7 markup (module docstring).
+    """
     menu = menu or seed_menu()
+    if markup == "live":
+        return _live_site(releases, replace(menu, style="live"), per_page)
     pages: dict[str, Page] = {
         "/robots.txt": Page("User-agent: *\nDisallow: /admin/\nDisallow: /search\n",
                             content_type="text/plain"),
@@ -355,6 +475,25 @@ def build_site(releases: list[Release], menu: Menu | None = None, per_page: int 
             pages["/press-releases"] = Page(html)
     for rel in releases:
         pages[rel.path] = Page(page_html(menu, rel.title, release_main(rel)))
+    return pages
+
+
+def _live_site(releases: list[Release], menu: Menu, per_page: int) -> dict[str, Page]:
+    pages: dict[str, Page] = {
+        "/robots.txt": Page("User-agent: *\nDisallow: /admin/\nDisallow: /search\n", content_type="text/plain"),
+        "/": Page(d7_page_html(menu, "Home", '<div class="content--header"><h1>Organization for Security and Co-operation in Europe</h1></div>')),
+        "/countries/closed-field-activities": Page(d7_page_html(menu, "Closed field activities", f"""
+<div class="content--header"><h1>Closed field activities</h1></div><div class="content--content"><div class="pane-content">
+<p>The following OSCE field activities have closed.</p><ul>{"".join(f'<li><a href="/closed/{_slug(n)}">{escape(n)}</a></li>' for n in menu.closed_operations)}</ul></div></div>""")),
+    }
+    chunks = [releases[i:i + per_page] for i in range(0, len(releases), per_page)] or [[]]
+    for number, rows in enumerate(chunks):
+        html = Page(d7_page_html(menu, "Press releases", live_listing_main(rows, number, len(chunks) - 1)))
+        pages[f"/press-releases?page={number}"] = html
+        if number == 0:
+            pages["/press-releases"] = html
+    for rel in releases:
+        pages[rel.path] = Page(d7_page_html(menu, rel.title, live_release_main(rel)))
     return pages
 
 
@@ -397,3 +536,17 @@ def generated_releases(count: int, start_id: int = 600000, seed: int = 7) -> lis
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
+
+
+def seed_site(url: str = "") -> dict[str, Page]:
+    """The local copy as captured: the seed releases and menu (what ``releasewatch
+    localsite osce`` serves and the demo's first round crawls)."""
+    return build_site(seed_releases(), seed_menu())
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.osce [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite.serve import module_main
+
+    module_main("osce", "OSCE_BASE_URL", seed_site, sys.argv[1:])

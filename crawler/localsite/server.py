@@ -16,7 +16,6 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,7 +68,6 @@ class Hit:
     at: float = 0.0  # time.monotonic() when the request arrived
 
 
-Handler = Callable[[str], Page | None]
 
 
 class _Server(ThreadingHTTPServer):
@@ -83,10 +81,8 @@ class _Server(ThreadingHTTPServer):
 class LocalSite:
     """Serve ``pages`` on 127.0.0.1; use as a context manager or call start()/stop()."""
 
-    def __init__(self, pages: dict[str, Page] | None = None, port: int = 0,
-                 fallback: Handler | None = None):
+    def __init__(self, pages: dict[str, Page] | None = None, port: int = 0):
         self.pages: dict[str, Page] = dict(pages or {})
-        self.fallback = fallback
         self.log: list[Hit] = []
         self._lock = threading.Lock()
         site = self
@@ -135,8 +131,6 @@ class LocalSite:
         target = handler.path
         path = urlsplit(target).path
         page = self.pages.get(target) or self.pages.get(path)
-        if page is None and self.fallback:
-            page = self.fallback(target)
         if page is None:
             page = Page("<html><body><h1>Page not found</h1></body></html>", status=404,
                         validators=False)

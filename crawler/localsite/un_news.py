@@ -1,10 +1,26 @@
-"""A local copy of news.un.org (UN News), built from the seed captures (SITES.md, "news.un.org").
+"""A local copy of news.un.org (UN News), built from the seed captures (docs/sites.md, "news.un.org").
 
 Drupal 10 markup as the site serves it: the header with the "Global perspective Human
 stories" slogan, the topics menu, story pages (topics, ``h1`` title, ``time[datetime]``,
 lead, text column, an inline related-story card, a share bar and a related-stories
 block), RSS 2.0 feeds (all news and per topic) and topic listings paged with
 ``a[rel=next]``. ``variant="redesign"`` renders a story with unknown class names.
+
+``markup="live"`` (``build_site``; story variants ``live`` and ``live-photo``) is the
+markup news.un.org serves as public scrapers read it (docs/sites.md, "news.un.org"):
+title ``h1 span.field--name-title``; date ``span.views-field-field-news-date
+span.field-content time.datetime``; topics ``span.views-field-field-news-topics
+span.field-content``; lead ``div.views-field-field-news-story-lead p``; body
+``div.clearfix.text-formatted.field--name-field-text-column`` with ``h3`` headings
+(``live``), or ``views-field-field-news-story-*`` blocks after a photo with its caption
+(``live-photo``); listing rows ``div.views-row h2.node__title a`` with
+``span.field--name-field-news-date time[datetime]``, no ``rel=bookmark``; JSON-LD,
+``og:``/``article:`` meta and ``hreflang`` alternates in the head. Evidence: three
+independent public scrapers (BeautifulSoup: climate-change topic crawler reading
+``h2.node__title`` rows and the story fields above; a Russian-language news.un.org
+crawler keyed on ``views-field-field-news-story-lead`` / ``views-field-field-news-story``
+blocks; a scrapy spider reading ``views-field-field-news-story-lead``), found with the
+code search.
 """
 
 from __future__ import annotations
@@ -98,7 +114,22 @@ def _topic_links(topics: list[str]) -> str:
     return ", ".join(f'<a href="/en/news/topic/{slug(t)}" hreflang="en">{escape(t)}</a>' for t in topics)
 
 
-def page_html(title: str, main: str) -> str:
+def live_head(story: Story, base: str = "https://news.un.org") -> str:
+    """Structured data of a live story page: JSON-LD, ``og:``/``article:`` meta, alternates."""
+    import json
+
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "NewsArticle", "headline": story.title[:110], "datePublished": f"{story.date}T12:00:00+00:00",
+         "publisher": {"@type": "Organization", "name": "UN News"}, "url": f"{base}{story.path}"}]}
+    json_ld = json.dumps(ld).replace("</", "<\\/")  # no "</script>" inside the script
+    alternates = "".join(f'<link rel="alternate" hreflang="{lang}" href="{base}/{lang}{story.path.removeprefix("/en")}" />'
+                         for lang in ("en", "fr", "es"))
+    return (f'<meta property="article:published_time" content="{story.date}T12:00:00+00:00" />\n'
+            f'<link rel="canonical" href="{base}{story.path}" />{alternates}\n'
+            f'<script type="application/ld+json">{json_ld}</script>')
+
+
+def page_html(title: str, main: str, head: str = "") -> str:
     """A full UN News page: branding with the slogan, menus, main content, footer."""
     languages = "".join(f'<li><a href="/{i}" hreflang="{i}">{escape(name)}</a></li>'
                         for i, name in zip(("ar", "zh", "en", "fr", "ru", "es", "sw", "pt", "hi"), LANGUAGES, strict=True))
@@ -111,7 +142,7 @@ def page_html(title: str, main: str) -> str:
 <meta property="og:type" content="article" />
 <meta property="og:title" content="{escape(title)}" />
 <link rel="alternate" type="application/rss+xml" title="UN News" href="{ALL_FEED}" />
-<title>{escape(title)} | UN News</title>
+<title>{escape(title)} | UN News</title>{head}
 <link rel="stylesheet" media="all" href="/themes/custom/un_news/css/style.css" />
 <script src="/core/assets/vendor/once/once.min.js"></script>
 </head>
@@ -171,8 +202,41 @@ def _related_block(story: Story) -> str:
     return rows
 
 
+def _live_body(story: Story) -> str:
+    """Body paragraphs; a short line without a full stop is a subheading (``h3``)."""
+    return "\n".join(f"<h3>{escape(p)}</h3>" if len(p) < 70 and not p.endswith((".", '"', "\u201d"))
+                     else f"<p>{escape(p)}</p>" for p in story.paragraphs)
+
+
+def live_story_main(story: Story) -> str:
+    """A story as news.un.org serves it (module docstring): ``live`` or ``live-photo``."""
+    header = f"""<div class="views-element-container"><div class="view view-story-header"><div class="views-row">
+  <h1 class="story-title"><span class="field field--name-title field--type-string field--label-hidden">{escape(story.title)}</span></h1>
+  <span class="views-field views-field-field-news-date"><span class="field-content"><time datetime="{story.date}T12:00:00Z" class="datetime">{story.printed_date}</time></span></span>
+  <span class="views-field views-field-field-news-topics"><span class="field-content">{_topic_links(story.topics)}</span></span>
+  <div class="views-field views-field-field-news-story-lead"><div class="field-content"><p>{escape(story.lead)}</p></div></div>
+ </div></div></div>"""
+    if story.variant == "live-photo":
+        body = f"""<div class="views-field views-field-field-news-story-photo"><div class="field-content">
+  <img src="/sites/news.un.org/files/styles/large/public/photo.jpg" alt="" />
+  <div class="views-field views-field-field-news-story-photo-caption"><span class="field-content">UN Photo: {escape(story.topics[0])} in the field.</span></div></div></div>
+ <div class="views-field views-field-field-news-story-body"><div class="field-content">{_live_body(story)}</div></div>"""
+    else:
+        body = f"""<div class="paragraph paragraph--type--text-column paragraph--view-mode--default">
+  <div class="clearfix text-formatted field field--name-field-text-column field--type-text-long field--label-hidden field__item">{_live_body(story)}</div></div>"""
+    return f"""<article data-history-node-id="{story.path.rsplit('/', 1)[-1]}" class="node node--type-news-story node--view-mode-full">
+ {header}
+ {body}
+ <div class="social-media-links share-buttons"><span>Share this:</span> <a href="https://www.facebook.com/sharer">Facebook</a></div>
+</article>
+<div class="views-element-container block-related-stories"><h2>Related Stories</h2>
+ <div class="view view-related-stories">{_related_block(story)}</div></div>"""
+
+
 def story_main(story: Story) -> str:
-    """The content area of a story page (current Drupal 10 markup or a redesign)."""
+    """The content area of a story page (current Drupal 10 markup, the live one, or a redesign)."""
+    if story.variant.startswith("live"):
+        return live_story_main(story)
     lead = escape(story.lead)
     if story.variant == "redesign":
         return f"""<div class="c-story"><div class="c-kicker">{_topic_links(story.topics)}</div>
@@ -202,8 +266,17 @@ def story_main(story: Story) -> str:
  <div class="view view-related-stories">{_related_block(story)}</div></div>"""
 
 
-def listing_main(topic: str, rows: list[Story], page: int, last_page: int) -> str:
+def listing_main(topic: str, rows: list[Story], page: int, last_page: int, markup: str = "current") -> str:
     """A topic listing ``/en/news/topic/<slug>?page=N``: story rows and a Drupal pager."""
+    if markup == "live":
+        items = "\n".join(f"""<div class="views-row">
+ <div class="views-field views-field-field-image"><img src="/sites/news.un.org/files/styles/small/public/photo.jpg" alt="" /></div>
+ <h2 class="node__title"><a href="{s.path}" hreflang="en"><span class="field field--name-title field--type-string">{escape(s.title)}</span></a></h2>
+ <span class="field field--name-field-news-date field--type-datetime"><time datetime="{s.date}T12:00:00Z" class="datetime">{s.printed_date}</time></span>
+ <div class="views-field views-field-field-news-story-lead"><p>{escape(s.lead[:200])}</p></div></div>""" for s in rows)
+        return f"""<h1 class="page-title">{escape(topic)}</h1>
+<div class="view view-news-topic"><div class="view-content">{items}</div>
+{drupal_pager(page, last_page, last_link=False)}</div>"""
     items = "\n".join(f"""<div class="views-row"><article class="node node--type-news-story node--view-mode-news-list-item">
  <div class="story-image"><img src="/sites/news.un.org/files/styles/small/public/photo.jpg" alt="" /></div>
  <h2 class="node__title"><a href="{s.path}" rel="bookmark"><span class="field field--name-title">{escape(s.title)}</span></a></h2>
@@ -214,15 +287,22 @@ def listing_main(topic: str, rows: list[Story], page: int, last_page: int) -> st
 {drupal_pager(page, last_page, last_link=False)}</div>"""
 
 
-def feed_xml(stories: list[Story], base: str, feed_path: str, title: str = "All News") -> str:
-    """An RSS 2.0 feed as Drupal's views serve it: ``link`` and ``guid`` are the story URL."""
+def feed_xml(stories: list[Story], base: str, feed_path: str, title: str = "All News",
+             markup: str = "current") -> str:
+    """An RSS 2.0 feed as Drupal's views serve it: ``link`` and ``guid`` are the story URL.
+
+    ``markup="live"``: the description is the lead as escaped HTML with an image, as
+    Drupal views render a teaser into RSS.
+    """
     items = []
     for s in stories:
         published = format_datetime(datetime.fromisoformat(s.date).replace(hour=12, tzinfo=UTC))
+        description = escape(f'<img src="{base}/sites/news.un.org/files/photo.jpg" alt="" /><p>{escape(s.lead)}</p>'
+                             if markup == "live" else s.lead)
         items.append(f"""  <item>
    <title>{escape(s.feed_title or s.title)}</title>
    <link>{base}{s.path}</link>
-   <description>{escape(s.lead)}</description>
+   <description>{description}</description>
    <enclosure url="{base}/sites/news.un.org/files/styles/large/public/photo.jpg" length="0" type="image/jpeg" />
    <pubDate>{published}</pubDate>
    <dc:creator>UN News</dc:creator>
@@ -246,28 +326,34 @@ def topic_feed_path(topic: str) -> str:
     return f"/feed/subscribe/en/news/topic/{slug(topic)}/feed/rss.xml"
 
 
-def build_site(stories: list[Story], base: str, *, per_page: int = 10, feed_size: int = 30) -> dict[str, Page]:
+def build_site(stories: list[Story], base: str, *, per_page: int = 10, feed_size: int = 30,
+               markup: str = "current") -> dict[str, Page]:
     """Every page of the local UN News: feeds, topic listings, stories, robots.txt.
 
     ``base`` is the site's own URL (feeds carry absolute links); ``stories`` newest first.
+    ``markup="live"`` renders every page in the live markup (stories still in the
+    ``current`` variant become ``live``; module docstring).
     """
+    if markup == "live":
+        stories = [replace(s, variant="live") if s.variant == "current" else s for s in stories]
     rss = "application/rss+xml; charset=utf-8"
     pages: dict[str, Page] = {
         "/robots.txt": Page("User-agent: *\nDisallow: /admin/\nDisallow: /en/search\n", content_type="text/plain"),
-        ALL_FEED: Page(feed_xml(stories[:feed_size], base, ALL_FEED), content_type=rss),
+        ALL_FEED: Page(feed_xml(stories[:feed_size], base, ALL_FEED, markup=markup), content_type=rss),
     }
     for topic in sorted({t for s in stories for t in s.topics}):
         tagged = [s for s in stories if topic in s.topics]
-        pages[topic_feed_path(topic)] = Page(feed_xml(tagged[:feed_size], base, topic_feed_path(topic), topic),
-                                             content_type=rss)
+        pages[topic_feed_path(topic)] = Page(feed_xml(tagged[:feed_size], base, topic_feed_path(topic), topic,
+                                                      markup=markup), content_type=rss)
         chunks = [tagged[i:i + per_page] for i in range(0, len(tagged), per_page)]
         for number, rows in enumerate(chunks):
-            html = Page(page_html(topic, listing_main(topic, rows, number, len(chunks) - 1)))
+            html = Page(page_html(topic, listing_main(topic, rows, number, len(chunks) - 1, markup)))
             pages[f"/en/news/topic/{slug(topic)}?page={number}"] = html
             if number == 0:
                 pages[f"/en/news/topic/{slug(topic)}"] = html
     for story in stories:
-        pages[story.path] = Page(page_html(story.title, story_main(story)))
+        head = live_head(story, base) if story.variant.startswith("live") else ""
+        pages[story.path] = Page(page_html(story.title, story_main(story), head))
     return pages
 
 

@@ -1,9 +1,28 @@
-"""A local copy of press.un.org (SITES.md, "press.un.org").
+"""A local copy of press.un.org (docs/sites.md, "press.un.org").
 
 Drupal pages with the site header and footer, the document type as a link, the symbol
 near the top, the date in ``.field--name-field-dated time[datetime]``, the title in
 ``h1`` and the body in ``.field--name-body``; listings per body paged with ``?page=N``;
 and the site RSS feed with Drupal's ``NNN at https://press.un.org`` guids.
+
+``markup="live"`` (``build_site``, ``release_page``, ``listing_page``, ``rss``) is the
+markup press.un.org serves as public scrapers read it (docs/sites.md, "press.un.org"):
+document type in ``div.field--name-field-doctype`` (an entity-reference link
+``<a href="/en/press-release" hreflang="en">Press Release</a>``), date in
+``div.field--name-field-dated time`` printed ``%d %B %Y``, title in
+``field--name-field-display-title``, a subtitle line under it for Meetings Coverage
+(``9431st Meeting (AM)``), body in ``div.field--name-body.field--type-text-with-summary``;
+listing rows ``article.node--view-mode-content-list-item`` with
+``field--name-field-display-title h3 a``, ``field--name-field-dated .field__item
+time[datetime]`` and ``field--name-body p``, plus rows without a body that link to live
+pages (``/en/sc_live``) and are not releases; ``og:``/``article:`` meta and ``hreflang``
+alternates in the head. Evidence: public scrapers found with the code search (an R
+scraper of press.un.org site search reading ``field--name-body
+field--type-text-with-summary``, ``field--name-field-doctype
+field--type-entity-reference`` and ``field--name-field-dated field--type-datetime``
+with ``%d %B %Y`` dates; Python crawlers of ``/en`` that recognise a press release by
+the ``<a href="/en/press-release" hreflang="en">Press Release</a>`` link and read the
+title from ``field--name-field-display-title``).
 """
 
 from __future__ import annotations
@@ -93,10 +112,10 @@ def sample_releases() -> list[PressRelease]:
     ]
 
 
-def _layout(title: str, main: str) -> str:
+def _layout(title: str, main: str, head: str = "") -> str:
     return f"""<!DOCTYPE html>
 <html lang="en" dir="ltr"><head><meta charset="utf-8">
-<title>{escape(title)} | Meetings Coverage and Press Releases</title>
+<title>{escape(title)} | Meetings Coverage and Press Releases</title>{head}
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="alternate" type="application/rss+xml" title="Press releases" href="/en/rss.xml">
 </head>
@@ -123,7 +142,40 @@ def _layout(title: str, main: str) -> str:
 </body></html>"""
 
 
-def release_page(rel: PressRelease) -> str:
+def subtitle(rel: PressRelease) -> str | None:
+    """The line under a Meetings Coverage title (``9431st Meeting (AM)``), else None."""
+    if rel.document_type != "Meetings Coverage":
+        return None
+    number = 9000 + int(rel.symbol.rsplit("/", 1)[-1]) % 1000
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix} Meeting (AM)"
+
+
+def live_release_page(rel: PressRelease, base: str = "https://press.un.org") -> str:
+    """A release as press.un.org serves it (module docstring)."""
+    body = "".join(f"<p>{escape(p)}</p>" for p in rel.paragraphs)
+    printed = datetime.fromisoformat(rel.date).strftime("%d %B %Y")
+    french = rel.path.replace("/en/", "/fr/", 1)
+    head = (f'<meta property="og:title" content="{escape(rel.title)}">'
+            f'<meta property="article:published_time" content="{rel.date}T12:00:00-04:00">'
+            f'<link rel="alternate" hreflang="en" href="{base}{rel.path}">'
+            f'<link rel="alternate" hreflang="fr" href="{base}{french}">')
+    sub = subtitle(rel)
+    sub_html = f'<div class="field field--name-field-subtitle field--type-string field--label-hidden field__item">{escape(sub)}</div>' if sub else ""
+    return _layout(rel.title, f"""
+<article class="node node--type-press-release node--view-mode-full">
+ <div class="field field--name-field-doctype field--type-entity-reference field--label-hidden field__item"><a href="{TYPE_PATHS[rel.document_type]}" hreflang="en">{rel.document_type}</a></div>
+ <div class="field field--name-field-symbol field--type-string field--label-hidden field__item">{escape(rel.symbol)}</div>
+ <div class="field field--name-field-dated field--type-datetime field--label-hidden field__item"><time datetime="{rel.date}T12:00:00Z">{printed}</time></div>
+ <h1 class="page-header"><div class="field field--name-field-display-title field--type-string field--label-hidden field__item">{escape(rel.title)}</div></h1>
+ {sub_html}
+ <div class="clearfix text-formatted field field--name-body field--type-text-with-summary field--label-hidden field__item">{body}</div>
+</article>""", head)
+
+
+def release_page(rel: PressRelease, markup: str = "current", base: str = "https://press.un.org") -> str:
+    if markup == "live":
+        return live_release_page(rel, base)
     body = "".join(f"<p>{escape(p)}</p>" for p in rel.paragraphs)
     printed = datetime.fromisoformat(rel.date).strftime("%-d %B %Y")
     return _layout(rel.title, f"""
@@ -137,8 +189,29 @@ def release_page(rel: PressRelease) -> str:
 </article>""")
 
 
-def listing_page(slug: str, rows: list[PressRelease], page: int, last: int) -> str:
-    items = "".join(f"""<div class="views-row"><div class="views-field views-field-title">
+LIVE_PAGES = {"security-council": ("/en/sc_live", "Security Council: live coverage of today's meeting")}
+
+
+def _live_rows(slug: str, rows: list[PressRelease], page: int) -> str:
+    """Listing rows as press.un.org serves them; page 0 of a body with a live page starts
+    with a row that has no body and links to it (not a release)."""
+    out = []
+    if page == 0 and slug in LIVE_PAGES:
+        path, title = LIVE_PAGES[slug]
+        out.append(f"""<div class="views-row"><article class="node node--type-page node--view-mode-content-list-item">
+ <div class="field field--name-field-display-title field--type-string field--label-hidden field__item"><h3><a href="{path}" hreflang="en">{escape(title)}</a></h3></div></article></div>""")
+    for r in rows:
+        printed = datetime.fromisoformat(r.date).strftime("%d %B %Y")
+        out.append(f"""<div class="views-row"><article class="node node--type-press-release node--view-mode-content-list-item">
+ <div class="field field--name-field-display-title field--type-string field--label-hidden field__item"><h3><a href="{r.path}" hreflang="en">{escape(r.title)}</a></h3></div>
+ <div class="field field--name-field-dated field--type-datetime field--label-hidden"><div class="field__item"><time datetime="{r.date}T12:00:00Z">{printed}</time></div></div>
+ <div class="clearfix text-formatted field field--name-body field--type-text-with-summary field--label-hidden field__item"><p>{escape(r.paragraphs[0][:200])}</p></div>
+</article></div>""")
+    return "".join(out)
+
+
+def listing_page(slug: str, rows: list[PressRelease], page: int, last: int, markup: str = "current") -> str:
+    items = _live_rows(slug, rows, page) if markup == "live" else "".join(f"""<div class="views-row"><div class="views-field views-field-title">
  <span class="field-content"><a href="{r.path}" hreflang="en">{escape(r.title)}</a></span></div>
  <div class="views-field views-field-field-dated"><time datetime="{r.date}T12:00:00Z">{r.date}</time></div>
  <div class="views-field views-field-field-symbol">{escape(r.symbol)}</div></div>""" for r in rows)
@@ -149,9 +222,14 @@ def listing_page(slug: str, rows: list[PressRelease], page: int, last: int) -> s
 <nav class="pager" role="navigation"><ul class="pager__items">{pager}</ul></nav></div>""")
 
 
-def rss(rows: list[PressRelease], base: str = "https://press.un.org") -> str:
+def rss(rows: list[PressRelease], base: str = "https://press.un.org", markup: str = "current") -> str:
+    """The site feed; ``markup="live"``: descriptions are the teaser as escaped HTML."""
+    def description(r: PressRelease) -> str:
+        text = escape(r.paragraphs[0][:200])
+        return escape(f"<p>{text}</p>") if markup == "live" else text
+
     items = "".join(f"""<item><title>{escape(r.title)}</title><link>{base}{r.path}</link>
-<description>{escape(r.paragraphs[0][:200])}</description>
+<description>{description(r)}</description>
 <pubDate>{format_datetime(datetime.fromisoformat(r.date + "T12:00:00").replace(tzinfo=UTC))}</pubDate>
 <dc:creator>Meetings Coverage and Press Releases</dc:creator>
 <guid isPermaLink="false">{r.node} at https://press.un.org</guid></item>""" for r in rows)
@@ -162,25 +240,30 @@ def rss(rows: list[PressRelease], base: str = "https://press.un.org") -> str:
 
 
 def build_site(releases: list[PressRelease], *, base: str, feed_size: int = 2,
-               per_page: int = 2) -> dict[str, Page]:
+               per_page: int = 2, markup: str = "current") -> dict[str, Page]:
     """Feed (newest ``feed_size`` only), per-body listings and release pages.
 
-    ``base`` is the site's own URL (the feed carries absolute links).
+    ``base`` is the site's own URL (the feed carries absolute links); ``markup``
+    ``current`` or ``live`` (module docstring).
     """
     pages = {
         "/robots.txt": Page("User-agent: *\nDisallow: /admin/\n", content_type="text/plain"),
-        "/en/rss.xml": Page(rss(releases[:feed_size], base), content_type="application/rss+xml; charset=utf-8"),
+        "/en/rss.xml": Page(rss(releases[:feed_size], base, markup),
+                            content_type="application/rss+xml; charset=utf-8"),
     }
+    if markup == "live":
+        for path, title in LIVE_PAGES.values():
+            pages[path] = Page(_layout(title, f"<h1>{escape(title)}</h1><p>The meeting has not started yet.</p>"))
     for slug in BODIES:
         rows = [r for r in releases if r.body_slug == slug]
         chunks = [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
         for number, chunk in enumerate(chunks):
-            html = listing_page(slug, chunk, number, len(chunks) - 1)
+            html = listing_page(slug, chunk, number, len(chunks) - 1, markup)
             pages[f"/en/content/{slug}?page={number}"] = Page(html)
             if number == 0:
                 pages[f"/en/content/{slug}"] = Page(html)
     for rel in releases:
-        pages[rel.path] = Page(release_page(rel))
+        pages[rel.path] = Page(release_page(rel, markup, base))
     return pages
 
 
@@ -200,3 +283,17 @@ def more_releases(count: int, start: int = 15500, seed: int = 11) -> list[PressR
                            title=f"Security Council Meeting {number}: {sentences[0][:50]}",
                            paragraphs=[" ".join(sentences[i:i + 2]) for i in range(0, 8, 2)]))
     return out
+
+
+def seed_site(url: str) -> dict[str, Page]:
+    """The local copy served at ``url``: the sample releases (what ``releasewatch localsite
+    un_press`` serves and the demo crawls)."""
+    return build_site(sample_releases(), base=url)
+
+
+if __name__ == "__main__":  # python -m crawler.localsite.un_press [PORT]: serve the local copy
+    import sys
+
+    from crawler.localsite.serve import module_main
+
+    module_main("un_press", "UN_PRESS_BASE_URL", seed_site, sys.argv[1:])

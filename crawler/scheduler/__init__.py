@@ -1,0 +1,1 @@
+"""The scheduler daemon: configuration, the APScheduler loop and notifications. Never loads Scrapy."""

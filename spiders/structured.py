@@ -1,0 +1,98 @@
+"""What a page states in structured form: JSON-LD, Open Graph / ``article:`` meta (read
+with ``extruct``) and ``hreflang`` alternates, and whether it agrees with the visible text.
+
+A field that both give must agree (docs/sites.md, "Structured data"): ``conflicts``
+names every field that does not, and the spiders report each as a problem of the page
+(a ``crawl_errors`` row; the run is degraded) while the release is still stored with
+the visible values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from storage.normalize import normalize_for_hash, parse_date
+
+ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "PressRelease", "WebPage")
+
+
+@dataclass
+class Structured:
+    """Fields a page states in structured form, with where each came from."""
+
+    title: str | None = None
+    published: str | None = None  # ISO date
+    alternates: dict[str, str] = field(default_factory=dict)  # hreflang -> URL
+    origin: dict[str, str] = field(default_factory=dict)  # field -> "JSON-LD headline", ...
+
+
+def _json_ld_nodes(data: list) -> list[dict]:
+    nodes = []
+    for block in data:
+        for node in block.get("@graph", [block]) if isinstance(block, dict) else []:
+            if isinstance(node, dict):
+                nodes.append(node)
+    return nodes
+
+
+def _types(node: dict) -> set[str]:
+    kind = node.get("@type")
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def read_structured(root, url: str) -> Structured:
+    """The structured fields of the parsed page ``root`` (an lxml tree); empty if none.
+
+    JSON-LD of an article type wins over Open Graph; values that do not parse are ignored.
+    """
+    # Imported on first use: extruct's package imports all its parsers (rdflib, mf2py...).
+    from extruct.jsonld import JsonLdExtractor
+    from extruct.opengraph import OpenGraphExtractor
+
+    out = Structured()
+    data = {}
+    for name, extractor in (("json-ld", JsonLdExtractor()), ("opengraph", OpenGraphExtractor())):
+        try:
+            data[name] = extractor.extract_items(root, base_url=url)
+        except Exception:  # noqa: BLE001 - extruct raises whatever its parsers raise on bad markup
+            data[name] = []
+    for node in _json_ld_nodes(data.get("json-ld", [])):
+        if not _types(node) & set(ARTICLE_TYPES):
+            continue
+        headline = node.get("headline") or node.get("name")
+        if isinstance(headline, str) and headline.strip() and not out.title:
+            out.title, out.origin["title"] = " ".join(headline.split()), "JSON-LD headline"
+        date = parse_date(node.get("datePublished")) if isinstance(node.get("datePublished"), str) else None
+        if date and not out.published:
+            out.published, out.origin["published"] = date, "JSON-LD datePublished"
+    for og in data.get("opengraph", []):
+        props = dict(og.get("properties", []))
+        if not out.title and isinstance(props.get("og:title"), str) and props["og:title"].strip():
+            out.title, out.origin["title"] = " ".join(props["og:title"].split()), "og:title"
+        date = parse_date(props.get("article:published_time")) if isinstance(
+            props.get("article:published_time"), str) else None
+        if date and not out.published:
+            out.published, out.origin["published"] = date, "article:published_time"
+    for link in root.xpath("//link[@rel='alternate'][@hreflang][@href]"):
+        out.alternates.setdefault(link.get("hreflang").strip(), urljoin(url, link.get("href").strip()))
+    return out
+
+
+def same_title(visible: str, stated: str) -> bool:
+    """Titles agree when equal after normalising, or when one is the other cut short
+    (JSON-LD headlines are often truncated) or carries the site name after a bar."""
+    a, b = normalize_for_hash(visible), normalize_for_hash(stated.split(" | ")[0])
+    shorter, longer = sorted((a, b), key=len)
+    return bool(shorter) and (a == b or (len(shorter) >= 40 and longer.startswith(shorter.rstrip(". \u2026"))))
+
+
+def conflicts(item: dict, stated: Structured) -> list[str]:
+    """One line per field where the visible value and the structured value disagree."""
+    out = []
+    if item.get("title") and stated.title and not same_title(item["title"], stated.title):
+        out.append(f"title: page {item['title']!r}, {stated.origin['title']} {stated.title!r}")
+    published = parse_date(item.get("published"))
+    if published and stated.published and published != stated.published:
+        out.append(f"published: page {published}, {stated.origin['published']} {stated.published}")
+    return out
