@@ -25,6 +25,7 @@ from spiders.extract import (
     strip_chrome,
 )
 from spiders.menus import MenuList, menu_section, nav_key, page_list
+from spiders.structured import note_structured
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
 LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of work", "Field of work")
@@ -68,6 +69,7 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     times = root.xpath(TIME_XPATH)
     d7_dates = root.xpath(f"{D7_DATE}/@content | {D7_DATE}/text()")
     d7_sources = [str(t).strip() for t in root.xpath(D7_SOURCE) if str(t).strip()]
+    note_structured(response, root)
     page = read_root(root)
     if not page.title:
         return None

@@ -16,6 +16,7 @@ from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
 from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_root
 from spiders.feeds import feed_entries
+from spiders.structured import note_structured
 
 BODIES = ("security-council", "general-assembly", "secretary-general")
 DOCUMENT_TYPES = ("Press Release", "Meetings Coverage", "Statement", "Note to Correspondents",
@@ -73,6 +74,7 @@ def extract_release(response: Response) -> ReleaseItem | None:
     body_nodes = root.xpath("//*[contains(@class,'field--name-body')]//p")
     kind = document_type(root)
     blocks = [Block("p", " ".join(p.text_content().split())) for p in body_nodes]
+    note_structured(response, root)
     page = read_root(root)  # strips the chrome from root: everything else is read above
     if not page.title:
         return None
