@@ -58,7 +58,7 @@ def extract_article(response: Response, source: str = "article") -> ReleaseItem 
     published = next((d for d in dates if d), None)
     if not looks_like_an_article(paragraphs, published):
         return None
-    loader = ReleaseLoader(response=response)
+    loader = ReleaseLoader()  # response= would parse the page again
     loader.add_value("source", source)
     loader.add_value("url", response.url)
     loader.add_value("title", title)

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from crawler.crawl.problems import report_problem
 from crawler.crawl.spider_args import truthy
 from spiders.extract import ListingRow, last_page_number, listing_rows, next_page_url, parse_html
-from spiders.structured import conflicts, read_structured
+from spiders.structured import conflicts, noted_structured, read_structured
 from storage.normalize import run_scope
 
 
@@ -120,11 +120,13 @@ class ReleaseSpider(scrapy.Spider):
         """Fill the title and date a page states only in structured form (JSON-LD, ``og:``
         and ``article:`` meta), and report every field where that disagrees with the
         visible text: the release is stored as the page shows it, the run is degraded."""
-        try:
-            root = response.selector.root  # the unmodified page, parsed once per response
-        except AttributeError:  # not a text response
-            return
-        stated = read_structured(root, response.url)
+        stated = noted_structured(response)  # read by the extractor, before stripping
+        if stated is None:
+            try:
+                root = response.selector.root  # the unmodified page
+            except AttributeError:  # not a text response
+                return
+            stated = read_structured(root, response.url)
         for name in ("title", "published"):
             if not item.get(name) and getattr(stated, name):
                 item[name] = getattr(stated, name)

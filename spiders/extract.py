@@ -250,8 +250,12 @@ def is_inside(el, ancestor) -> bool:
 def read_page(body: bytes | str, encoding: str | None = None) -> Page | None:
     """Title and content blocks of a page (None if it is not HTML at all)."""
     root = parse_html(body, encoding)
-    if root is None:
-        return None
+    return read_root(root) if root is not None else None
+
+
+def read_root(root) -> Page:
+    """Title and content blocks of a parsed page; strips the chrome from ``root`` in
+    place, so read what else the page says first (one parse per page)."""
     strip_chrome(root)
     h1 = first_h1(root)
     scope = content_root(root, h1)

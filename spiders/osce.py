@@ -21,10 +21,11 @@ from spiders.extract import (
     label_pattern,
     parse_html,
     read_labels,
-    read_page,
+    read_root,
     strip_chrome,
 )
 from spiders.menus import MenuList, menu_section, nav_key, page_list
+from spiders.structured import note_structured
 from storage.normalize import DATELINE_RE, parse_date, split_dateline
 
 LABELS = ("Date", "Publishing date", "Place", "Source", "Sources", "Fields of work", "Field of work")
@@ -43,8 +44,8 @@ PARTNER_LISTS = {
 }
 CLOSED_LINK = "Closed field activities"
 # Drupal 7 class names (docs/sites.md, "osce.org"): read when the labels are missing.
-D7_DATE = "span.date-display-single"
-D7_SOURCE = "div.field-field-item-source a::text"
+D7_DATE = "//span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
+D7_SOURCE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]//a/text()"
 
 
 def starts_body(block: Block) -> bool:
@@ -55,10 +56,22 @@ def starts_body(block: Block) -> bool:
     return block.tag == "p" and (len(block.text) > 60 or sentence)
 
 
+TIME_XPATH = ("//main//time/@datetime | //article//time/@datetime"
+              " | //meta[@property='article:published_time']/@content")
+
+
 def extract_release(response: Response, source: str = "osce") -> ReleaseItem | None:
     """The release on an OSCE page, or None when the page holds no release."""
-    page = read_page(response.body, response.encoding)
-    if page is None or not page.title:
+    root = parse_html(response.body, response.encoding)
+    if root is None:
+        return None
+    # Read before read_root strips the chrome (Drupal 7 keeps date and source there).
+    times = root.xpath(TIME_XPATH)
+    d7_dates = root.xpath(f"{D7_DATE}/@content | {D7_DATE}/text()")
+    d7_sources = [str(t).strip() for t in root.xpath(D7_SOURCE) if str(t).strip()]
+    note_structured(response, root)
+    page = read_root(root)
+    if not page.title:
         return None
     meta, end = read_labels(page.blocks, LABELS, stop=starts_body)
     body = page.blocks[end:]
@@ -76,7 +89,7 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     place, date, _ = split_dateline(paragraphs[0]) if paragraphs else (None, None, "")
     if not meta and not date:
         return None  # no metadata block and no dateline: not a release page
-    # No response=: the loader would parse the page again for a Selector nobody uses.
+    # No response= and no response.xpath: each would parse the page again (as a Selector).
     loader = ReleaseLoader()
     loader.add_value("source", source)
     loader.add_value("url", response.url)
@@ -84,15 +97,13 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     for label in ("Date", "Publishing date"):
         loader.add_value("published", meta.get(label, []))
     loader.add_value("published", date)
-    loader.add_value("published", response.css(f"{D7_DATE}::attr(content), {D7_DATE}::text").getall())
+    loader.add_value("published", [str(d) for d in d7_dates])
     loader.add_value("published", request_meta(response).get("listing_date"))
-    loader.add_value("published", response.xpath(
-        "//main//time/@datetime | //article//time/@datetime"
-        " | //meta[@property='article:published_time']/@content").getall())
+    loader.add_value("published", [str(t) for t in times])
     loader.add_value("place", meta.get("Place", []))
     loader.add_value("place", place)
     loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", [])
-                     or [t.strip() for t in response.css(D7_SOURCE).getall() if t.strip()])
+                     or d7_sources)
     loader.add_value("fields_of_work", meta.get("Fields of work", []) + meta.get("Field of work", []))
     loader.add_value("body", paragraphs)
     return loader.load_item()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
+from weakref import WeakKeyDictionary
 
 from storage.normalize import normalize_for_hash, parse_date
 
@@ -39,6 +40,21 @@ def _json_ld_nodes(data: list) -> list[dict]:
 def _types(node: dict) -> set[str]:
     kind = node.get("@type")
     return set(kind) if isinstance(kind, list) else {kind}
+
+
+_NOTED: WeakKeyDictionary = WeakKeyDictionary()  # response -> what its page states
+
+
+def note_structured(response, root) -> None:
+    """Read what ``root``, ``response``'s page as the extractor parsed it (before its chrome
+    is stripped: JSON-LD sits in scripts), states in structured form, for
+    ``ReleaseSpider.check_structured``: each page is parsed once."""
+    _NOTED[response] = read_structured(root, response.url)
+
+
+def noted_structured(response) -> Structured | None:
+    """What ``note_structured`` read for ``response`` (once), or None."""
+    return _NOTED.pop(response, None)
 
 
 def read_structured(root, url: str) -> Structured:

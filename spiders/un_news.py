@@ -31,6 +31,7 @@ from spiders.extract import (
     strip_chrome,
 )
 from spiders.feeds import feed_entries
+from spiders.structured import note_structured
 from storage.normalize import clean_text, normalize_for_hash, parse_date
 
 TITLE = ("h1 .field--name-title", "h1")
@@ -85,6 +86,7 @@ def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | 
     if root is None:
         return None
     title = next(iter(css_texts(root, *TITLE) + root.xpath("//meta[@property='og:title']/@content")), None)
+    note_structured(response, root)
     strip_chrome(root)  # header, menus, share bar, related stories
     lead, paragraphs, recognised = _story_body(root)
     published = page_date(root)
@@ -94,7 +96,7 @@ def extract_story(response: Response, source: str = "un_news") -> ReleaseItem | 
     topics = css_texts(root, *TOPICS) or [
         clean_text(a.text_content()) for a in scope.xpath(".//a[contains(@href, '/news/topic/')]")]
     meta = request_meta(response)
-    loader = ReleaseLoader(response=response)
+    loader = ReleaseLoader()  # response= would parse the page again
     loader.add_value("source", source)
     loader.add_value("url", response.url)
     loader.add_value("title", title)

@@ -14,8 +14,9 @@ from scrapy.http import Response
 
 from crawler.crawl.items import ReleaseItem, ReleaseLoader
 from spiders.base import ReleaseSpider, request_meta
-from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_page
+from spiders.extract import Block, ListingRow, body_paragraphs, parse_html, read_root
 from spiders.feeds import feed_entries
+from spiders.structured import note_structured
 
 BODIES = ("security-council", "general-assembly", "secretary-general")
 DOCUMENT_TYPES = ("Press Release", "Meetings Coverage", "Statement", "Note to Correspondents",
@@ -63,8 +64,7 @@ def document_type(root) -> str | None:
 def extract_release(response: Response) -> ReleaseItem | None:
     """The press release on a page, or None when the page holds none."""
     root = parse_html(response.body, response.encoding)
-    page = read_page(response.body, response.encoding)
-    if root is None or page is None or not page.title:
+    if root is None:
         return None
     top = " ".join(root.xpath("//main//text() | //article//text()")[:400]) or " ".join(root.xpath("//body//text()")[:400])
     symbol = SYMBOL.search(top)
@@ -72,23 +72,27 @@ def extract_release(response: Response) -> ReleaseItem | None:
              or root.xpath("//main//time/@datetime | //article//time/@datetime")
              or root.xpath("//meta[@property='article:published_time']/@content"))
     body_nodes = root.xpath("//*[contains(@class,'field--name-body')]//p")
+    kind = document_type(root)
+    blocks = [Block("p", " ".join(p.text_content().split())) for p in body_nodes]
+    note_structured(response, root)
+    page = read_root(root)  # strips the chrome from root: everything else is read above
+    if not page.title:
+        return None
     if not (symbol or dated or body_nodes):
         return None  # no symbol, no date, no body field: an error or maintenance page
-    if body_nodes:
-        blocks = [Block("p", " ".join(p.text_content().split())) for p in body_nodes]
-    else:
+    if not blocks:
         blocks = [b for b in page.blocks if not _META_LINE.match(b.text)]
     paragraphs = body_paragraphs(blocks)
     if not paragraphs:
         return None
-    loader = ReleaseLoader(response=response)
+    loader = ReleaseLoader()  # response= would parse the page again
     loader.add_value("source", "un_press")
     loader.add_value("url", response.url)
     loader.add_value("title", page.title)
     loader.add_value("published", dated[:1])
     loader.add_value("published", request_meta(response).get("listing_date"))
     loader.add_value("symbol", symbol.group(0) if symbol else symbol_from_url(response.url))
-    loader.add_value("document_type", document_type(root))
+    loader.add_value("document_type", kind)
     loader.add_value("body", paragraphs)
     return loader.load_item()
 

@@ -14,6 +14,17 @@ and every candidate is verified against its stored signature.
 
 Bodies shorter than ``MIN_WORDS`` are too short to judge and only dedupe exactly.
 
+Scale: archives are full of formulaic statements (the Security Council's, the
+Secretary-General's messages for international days) that share most of their words, so
+thousands of them share a bucket. A search therefore reads at most ``BUCKET_ROWS + 1``
+rows per bucket (the newest), ranks what it read by *rare* buckets shared (buckets that
+showed at most ``BUCKET_ROWS`` members: the words a statement does not share with its
+siblings), then by buckets shared, and compares only the best ``CANDIDATES``, after the
+caller's "told apart" rules. The cost of a search no longer grows with the archive. The
+one case it gives up: a copy of a statement that differs from its many siblings in so few
+words that none of its buckets is rare is found only while the original is among the
+newest members of its buckets.
+
 Cost: shingles are hashed with CRC-32 (``zlib.crc32``, in C) rather than datasketch's
 default SHA-1, and the permutations are drawn once per process, not per signature:
 together they make a signature about three times cheaper, for the same estimate.
@@ -23,7 +34,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import threading
 import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import sqlite_utils
@@ -36,6 +52,19 @@ BANDS = 32
 ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_WORDS = 40
+# Bounds of one search (see find_near_duplicate and the module docstring).
+BUCKET_ROWS = 16
+CANDIDATES = 16
+# The newest BUCKET_ROWS + 1 members of each of a signature's buckets.
+BUCKET_SQL = " UNION ALL ".join(
+    ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
+     "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
+# Every member of the signature's buckets, counted in SQL: the releases sharing the most.
+FULL_SQL = (
+    "SELECT release_id, count(*) AS shared FROM release_bands WHERE "
+    + " OR ".join(["(band = ? AND bucket = ?)"] * BANDS)
+    + " GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?"
+)
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -43,8 +72,10 @@ def signature(body: str | None) -> np.ndarray | None:
     words = normalize_for_hash(strip_dateline(body)).split()
     if len(words) < MIN_WORDS:
         return None
-    shingles = {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
-    minhash = _template().copy()
+    triples = zip(words, words[1:], words[2:], strict=False)  # SHINGLE words each
+    shingles = {f"{a} {b} {c}".encode() for a, b, c in triples}
+    minhash = _minhash()
+    minhash.clear()
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint64)
 
@@ -64,11 +95,26 @@ def _template():
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
 
 
+_local = threading.local()
+
+
+def _minhash():
+    """This thread's MinHash with the shared permutations, cleared before each use
+    (a copy per signature cost as much as the hashing)."""
+    if not hasattr(_local, "minhash"):
+        _local.minhash = _template().copy()
+    return _local.minhash
+
+
 def _buckets(sig: np.ndarray) -> list[tuple[int, str]]:
-    return [
-        (band, hashlib.blake2b(sig[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest())
-        for band in range(BANDS)
-    ]
+    return _buckets_of(sig.tobytes())
+
+
+@functools.lru_cache(maxsize=8)  # a search and the indexing that follows share them
+def _buckets_of(data: bytes) -> list[tuple[int, str]]:
+    width = ROWS * 8
+    return [(band, hashlib.blake2b(data[band * width:(band + 1) * width], digest_size=8).hexdigest())
+            for band in range(BANDS)]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -76,24 +122,93 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
-def find_near_duplicate(db: sqlite_utils.Database, sig: np.ndarray | None) -> tuple[int, float] | None:
-    """The most similar stored release at or above THRESHOLD, as ``(release_id, similarity)``."""
+@dataclass
+class Candidate:
+    """A stored release that shares LSH buckets with the one being stored."""
+
+    release_id: int
+    shared: int  # bands in common
+    similarity: float
+    source: str
+    symbol: str | None
+    published: str | None
+    title: str | None
+
+
+@dataclass
+class Search:
+    """What one search read: bucket rows (at most ``BANDS * (BUCKET_ROWS + 1)``), the
+    candidates in rank order (at most ``CANDIDATES``) and how many signatures were compared
+    (those the rules did not tell apart)."""
+
+    rows_read: int = 0
+    candidates: list[Candidate] = field(default_factory=list)
+    compared: int = 0
+    full: bool = False  # the buckets were counted in full (see find_near_duplicate)
+
+
+def find_near_duplicate(
+    db: sqlite_utils.Database, sig: np.ndarray | None,
+    told_apart: Callable[[Candidate], bool] | None = None, search: Search | None = None,
+) -> tuple[int, float] | None:
+    """The most similar stored release at or above THRESHOLD that ``told_apart`` does not
+    rule out, as ``(release_id, similarity)``.
+
+    Bounded: each of the 32 buckets gives at most its ``BUCKET_ROWS + 1`` newest members,
+    and only ``CANDIDATES`` releases are read, ruled on and compared (in one vectorised
+    step): those sharing the most *rare* buckets (at most ``BUCKET_ROWS`` members), then
+    the most buckets. A hot bucket, one that thousands of formulaic statements share, says
+    little about which of them this text copies; the words a statement does not share with
+    its siblings land in rare buckets. Only when the match found shares no rare bucket and a
+    bucket was cut short (the original may be an older sibling) are the buckets counted in
+    full, in SQL, for the best ``CANDIDATES`` (``search.full``).
+    """
     if sig is None:
         return None
+    search = search if search is not None else Search()
     buckets = _buckets(sig)
-    where = " OR ".join("(band = ? AND bucket = ?)" for _ in buckets)
-    params = [value for pair in buckets for value in pair]
-    candidates = db.execute(
-        f"SELECT DISTINCT s.release_id, s.signature FROM release_bands b "
-        f"JOIN release_signatures s ON s.release_id = b.release_id WHERE {where}",
-        params,
-    ).fetchall()
-    best: tuple[int, float] | None = None
-    for release_id, blob in candidates:
-        score = similarity(sig, np.frombuffer(blob, dtype=np.uint64))
-        if score >= THRESHOLD and (best is None or score > best[1]):
-            best = (release_id, score)
+    params = [v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)]
+    hits = db.execute(BUCKET_SQL, params).fetchall()
+    if not hits:
+        return None
+    population = Counter(band for band, _ in hits)
+    rank: dict[int, list[int]] = {}
+    for band, release_id in hits:
+        rare_shared = rank.setdefault(release_id, [0, 0, release_id])
+        rare_shared[0] += population[band] <= BUCKET_ROWS
+        rare_shared[1] += 1
+    top = sorted(rank.values(), reverse=True)[:CANDIDATES]
+    search.rows_read = len(hits)
+    best = _best(db, sig, [(rid, shared) for _, shared, rid in top], told_apart, search)
+    if best and rank[best[0]][0] == 0 and max(population.values()) > BUCKET_ROWS:
+        search.full = True
+        counted = db.execute(FULL_SQL, [*(v for pair in buckets for v in pair), CANDIDATES]).fetchall()
+        best = _best(db, sig, counted, told_apart, search)
     return best
+
+
+def _best(db: sqlite_utils.Database, sig: np.ndarray, ranked: list[tuple[int, int]],
+          told_apart: Callable[[Candidate], bool] | None, search: Search) -> tuple[int, float] | None:
+    """The most similar of ``ranked`` (release id, buckets shared) at or above THRESHOLD
+    that ``told_apart`` does not rule out; the rules run before any similarity."""
+    stored = {row[0]: row[1:] for row in db.execute(
+        "SELECT r.id, s.signature, r.source, r.symbol, r.published, r.title FROM releases r "
+        "JOIN release_signatures s ON s.release_id = r.id WHERE r.id IN (SELECT value FROM json_each(?))",
+        [json.dumps([rid for rid, _ in ranked])])}
+    rows = [(rid, shared, *stored[rid]) for rid, shared in ranked if rid in stored]
+    search.candidates = [Candidate(rid, shared, 0.0, *meta) for rid, shared, _, *meta in rows]
+    kept = [i for i, c in enumerate(search.candidates) if not (told_apart and told_apart(c))]
+    if not kept:
+        return None
+    matrix = np.frombuffer(b"".join(rows[i][2] for i in kept), dtype=np.uint64).reshape(len(kept), -1)
+    scores = (matrix == sig).mean(axis=1)
+    search.compared += len(kept)
+    for i, score in zip(kept, scores, strict=True):
+        search.candidates[i].similarity = float(score)
+    best = int(np.argmax(scores))
+    if scores[best] < THRESHOLD:
+        return None
+    return search.candidates[kept[best]].release_id, float(scores[best])
 
 
 def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | None,

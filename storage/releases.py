@@ -139,10 +139,11 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
     status, score = DUPLICATE, 1.0
     sig = neardup.signature(row["body"])
     if known is None:
-        match = neardup.find_near_duplicate(db, sig)
-        if match and not _told_apart(db, row, match[0]):
+        search = neardup.Search()
+        match = neardup.find_near_duplicate(db, sig, lambda c: _told_apart(row, c), search)
+        if match:
             release_id, score = match
-            known = db.execute("SELECT id, source FROM releases WHERE id = ?", [release_id]).fetchone()
+            known = release_id, next(c.source for c in search.candidates if c.release_id == release_id)
             status = NEAR_DUPLICATE
     if known:
         release_id, source = known
@@ -170,18 +171,16 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
     return StoreResult(NEW, release_id)
 
 
-def _told_apart(db: sqlite_utils.Database, row: dict, release_id: int) -> bool:
+def _told_apart(row: dict, stored: neardup.Candidate) -> bool:
     """Whether a near-duplicate text is still another release: a different document
     symbol, or, from the same press room (built-in or watched), another title or date
     (formulaic statements such as the Security Council's differ in a few words only)."""
-    source, symbol, published, title = db.execute(
-        "SELECT source, symbol, published, title FROM releases WHERE id = ?", [release_id]).fetchone()
-    if row["symbol"] and symbol and row["symbol"] != symbol:
+    if row["symbol"] and stored.symbol and row["symbol"] != stored.symbol:
         return True
-    if row["source"] != source or not publishes_own_releases(source):
+    if row["source"] != stored.source or not publishes_own_releases(stored.source):
         return False
-    return bool(row["published"] and published and row["published"] != published) or (
-        normalize_for_hash(row["title"] or "") != normalize_for_hash(title or ""))
+    return bool(row["published"] and stored.published and row["published"] != stored.published) or (
+        normalize_for_hash(row["title"] or "") != normalize_for_hash(stored.title or ""))
 
 
 def _add_version(db: sqlite_utils.Database, release_id: int, row: dict, now: str,

@@ -26,6 +26,9 @@ def test_bench_smoke_runs_and_reports(tmp_path: Path) -> None:
     # Behaviour, not speed: one new release on the site means exactly one release body fetched.
     assert figures["1 new: release bodies sent"]["value"] == 1
     assert report["details"]["ingest"]["statuses"]["again"] == {"unchanged": 300}
+    # The formulaic corpus: its mirrors are found, each as its own original.
+    assert figures["formulaic: mirrors found as their original"]["verdict"] == "PASS"
+    assert {"diverse: last 100 / first 100", "formulaic: last 100 / first 100"} <= set(figures)
     # The printed table shows every figure; one that was checked against a goal ends with
     # its verdict, PASS or MISS as the check said.
     lines = proc.stdout.splitlines()
