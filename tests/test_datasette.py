@@ -534,6 +534,8 @@ async def test_table_search_finds_what_bare_datasette_finds(known, query):
     bare = Datasette([str(path)], metadata={"databases": {"releasewatch": {"tables": {"releases": {
         "fts_table": "releases_fts", "fts_pk": "id", "sort_desc": "published"}}}}})
     theirs = (await get(bare, f"{DB}/releases.json?" + urlencode({"_search": query, "_size": "max"}))).json()
+    assert "+id in (select rowid from releases_fts" in ours["query"]["sql"]
+    assert "+" not in theirs["query"]["sql"]
     assert ours["filtered_table_rows_count"] == theirs["filtered_table_rows_count"] == len(theirs["rows"])
     assert sorted(r[0] for r in ours["rows"]) == sorted(r[0] for r in theirs["rows"])
     published = [r[ours["columns"].index("published")] or "" for r in ours["rows"]]
