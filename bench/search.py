@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import os
 import random
 import re
 import tempfile
@@ -234,10 +235,19 @@ def report_size(report: Report, count: int, results: dict) -> None:
     )
 
 
+def sizes(smoke: bool) -> tuple[int, ...]:
+    """The archive sizes to measure; ``RELEASEWATCH_BENCH_SIZES=100000`` (comma-separated)
+    measures only those (e.g. the 100,000 run alone, in about two minutes)."""
+    chosen = os.environ.get("RELEASEWATCH_BENCH_SIZES", "").strip()
+    if chosen and not smoke:
+        return tuple(int(size) for size in chosen.split(",") if size.strip())
+    return SMOKE_SIZES if smoke else SIZES
+
+
 def run(report: Report, smoke: bool) -> None:
     words = terms(SMOKE_TERMS if smoke else TERMS)
     report.details.setdefault("search", {})["terms"] = words
-    for count in SMOKE_SIZES if smoke else SIZES:
+    for count in sizes(smoke):
         with tempfile.TemporaryDirectory(prefix="releasewatch-bench-") as tmp:
             db_path = Path(tmp) / f"{DB_NAME}.db"
             build_db(db_path, count)

@@ -8,6 +8,12 @@ view. Filtered or searched, they count as Datasette does; the array facet then r
 the row id and the list, not every column of every matching release (Datasette's query
 deduplicates on all columns, bodies included). Facets stay bounded by
 ``facet_time_limit_ms``.
+
+Searched (``?_search=``), they count from the search index's matches (the id drives the
+query again, undoing ``search_filter.py``'s ``+id``, which suits the page, not a count of
+a few matches). A search matching more than ``SEARCH_FACET_LIMIT`` releases has its
+facets reported as timed out at once, as Datasette reports a facet that ran out of time:
+counting them would take longer than ``facet_time_limit_ms`` anyway.
 """
 
 from __future__ import annotations
@@ -21,11 +27,32 @@ from datasette.utils import path_with_added_args
 TABLE = "releases"
 SUMMARY = "release_facet_counts"
 SELECT_LIST = re.compile(r"^select .*? from ", re.IGNORECASE | re.DOTALL)
+PLANNED_SEARCH = re.compile(r"\+(\w+|\[[^\]]+\]) in \(select rowid from ")
+SEARCH_FACET_LIMIT = 10_000
 
 
 def unfiltered(facet) -> bool:
     """Whether the facet counts the whole releases table (no filter, no search)."""
     return facet.table == TABLE and not facet.params and " where " not in facet.sql.lower()
+
+
+def searched(facet) -> bool:
+    return facet.table == TABLE and "_search" in facet.request.args
+
+
+def facet_columns(facet) -> list[str]:
+    return [c["config"].get("column") or c["config"]["simple"] for c in facet.get_configs()]
+
+
+def too_many_matches(facet) -> bool:
+    """Whether the search matches more releases than facets are counted for."""
+    return searched(facet) and facet.row_count is not None and facet.row_count > SEARCH_FACET_LIMIT
+
+
+def unplanned(facet) -> None:
+    """Let the search index drive the facet's query (see the module docstring)."""
+    if searched(facet):
+        facet.sql = PLANNED_SEARCH.sub(r"\1 in (select rowid from ", facet.sql)
 
 
 async def counted_results(facet, filter_suffix: str) -> tuple[list, list]:
@@ -55,6 +82,9 @@ class CountedFacet(ColumnFacet):
     async def facet_results(self):
         if unfiltered(self):
             return await counted_results(self, "")
+        if too_many_matches(self):
+            return [], facet_columns(self)
+        unplanned(self)
         return await super().facet_results()
 
 
@@ -64,8 +94,10 @@ class CountedArrayFacet(ArrayFacet):
     async def facet_results(self):
         if unfiltered(self):
             return await counted_results(self, "__arraycontains")
-        columns = ", ".join(f"[{c['config'].get('column') or c['config']['simple']}]"
-                            for c in self.get_configs())
+        if too_many_matches(self):
+            return [], facet_columns(self)
+        unplanned(self)
+        columns = ", ".join(f"[{column}]" for column in facet_columns(self))
         if self.table == TABLE and columns:
             self.sql = SELECT_LIST.sub(f"select rowid, {columns} from ", self.sql, count=1)
         return await super().facet_results()
