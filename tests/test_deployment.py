@@ -43,6 +43,14 @@ def test_compose_has_redis_workers_one_ingester_scheduler_and_datasette():
     assert "data:/data" not in SERVICES["worker"].get("volumes", [])
 
 
+
+def test_compose_serves_datasette_with_the_projects_configuration():
+    """The published port gets the project's metadata, plugins and templates (escaping,
+    hidden internal tables): the service runs `releasewatch serve`, not bare `datasette`."""
+    command = command_of(SERVICES["datasette"])
+    assert command[:2] == ["releasewatch", "serve"], command
+    assert "datasette" not in command[0]
+
 @pytest.mark.parametrize("name", OURS)
 def test_each_service_runs_a_command_that_exists(name):
     command = command_of(SERVICES[name])
