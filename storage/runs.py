@@ -92,7 +92,8 @@ def mark_abandoned_runs(db: sqlite_utils.Database) -> int:
     return abandoned
 
 
-def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list[tuple[str, str]]:
+def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str,
+                     exclude_run: int | None = None) -> list[tuple[str, str]]:
     """The ``(start, end)`` spans, merged, of the runs of ``spider`` whose stored releases
     a run with ``scope`` must not stop at: every run that did not end ``ok`` with that
     same scope (failed, degraded, killed, still running, or partial by another argument),
@@ -101,7 +102,9 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list
 
     A running run's span is open (``end`` = ``"~"``, after any timestamp); a closed run
     without ``finished_at`` (marked abandoned by an older version) ends where the next
-    run of the spider started.
+    run of the spider started. ``exclude_run`` is the asking run itself: it has stored
+    nothing yet when it asks, and its open span would otherwise distrust what the run
+    before it stored in the second it started (timestamps are whole seconds).
     """
     healed_before = db.execute(
         "SELECT max(started_at) FROM crawl_runs WHERE spider = ? AND status = 'ok' AND COALESCE(scope, '') = ?",
@@ -110,7 +113,7 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list
         "SELECT started_at, CASE WHEN status = 'running' THEN '~' ELSE COALESCE(finished_at, "
         "(SELECT min(n.started_at) FROM crawl_runs n WHERE n.spider = r.spider AND n.id > r.id), '~') END "
         "FROM crawl_runs r WHERE spider = ? AND NOT (status = 'ok' AND COALESCE(scope, '') = ?) "
-        "AND started_at IS NOT NULL ORDER BY started_at", [spider, scope],
+        "AND started_at IS NOT NULL AND id IS NOT ? ORDER BY started_at", [spider, scope, exclude_run],
     ).fetchall()
     spans: list[tuple[str, str]] = []
     for start, end in rows:
@@ -123,7 +126,8 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str) -> list
     return spans
 
 
-def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "") -> set[str]:
+def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "",
+                       *, exclude_run: int | None = None) -> set[str]:
     """The release URLs where a run of ``spider`` with ``scope`` may stop paging.
 
     The gap rule (docs/reliability.md): a stored release counts as known only if no run
@@ -133,7 +137,7 @@ def trusted_known_urls(db: sqlite_utils.Database, spider: str, scope: str = "") 
     down to releases that were themselves trusted, so nothing is missing below them;
     and so are those of a bad run once an ``ok`` run of the scope started after it.
     """
-    spans = distrusted_spans(db, spider, scope)
+    spans = distrusted_spans(db, spider, scope, exclude_run)
     starts = [start for start, _ in spans]
     known = set()
     for url, first_seen in db.execute("SELECT url, first_seen FROM release_urls"):

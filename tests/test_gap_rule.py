@@ -283,3 +283,22 @@ def test_a_killed_runs_gap_is_filled_after_an_ok_run_of_another_listing(db_path)
         plain = scrapy_crawl(SPIDER, db_path, {"UN_PRESS_BASE_URL": site.url})
     assert plain.rows("SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1") == [{"status": "ok"}], plain.output
     assert plain.scalar("SELECT count(*) FROM releases") == len(releases)
+
+
+def test_a_run_that_starts_in_the_second_the_last_one_stored_trusts_what_it_stored(tmp_path):
+    """Timestamps are whole seconds: a scheduled run may start in the very second the run
+    before it stored its last release. The asking run's own (open) span must not make
+    that release unknown, or every incremental run right after another pages to the end."""
+    db = open_db(tmp_path / "rw.db")
+    at = "2026-01-01T00:00:10Z"
+    db.table("crawl_runs").insert_all([
+        {"id": 1, "spider": "osce", "status": "ok", "scope": "", "started_at": "2026-01-01T00:00:00Z",
+         "finished_at": at},
+        {"id": 2, "spider": "osce", "status": "running", "scope": "", "started_at": at},
+    ])
+    with db.conn:
+        db.execute("PRAGMA foreign_keys = OFF")  # the release row itself does not matter here
+        db.table("release_urls").insert({"url": "https://example.org/pc/1", "release_id": 1, "first_seen": at})
+    assert trusted_known_urls(db, "osce", "", exclude_run=2) == {"https://example.org/pc/1"}
+    # Another run still at work in that second is distrusted, as before.
+    assert trusted_known_urls(db, "osce", "") == set()

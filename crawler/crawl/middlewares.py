@@ -49,7 +49,9 @@ class StopAtKnownMiddleware:
         db = open_db(self.crawler.settings.get("RELEASEWATCH_DB"))
         try:
             mark_abandoned_runs(db)
-            self.known = trusted_known_urls(db, spider.name, getattr(spider, "scope", ""))
+            self.known = trusted_known_urls(  # the run row is CrawlHealth's (an extension: opened first)
+                db, spider.name, getattr(spider, "scope", ""),
+                exclude_run=self.crawler.stats.get_value("releasewatch/run_id"))
         finally:
             db.close()
 
