@@ -168,10 +168,11 @@ class Ingester:
             self.stats.bad += len(bad)
             logger.error("%d unreadable or unusable message(s) moved to %s", len(bad), self.bad_key)
 
-    def publish_known(self, run: str, spider: str, scope: str) -> None:
-        """Give run ``run`` the URLs where it may stop paging (the gap rule, as of now)."""
+    def publish_known(self, run: str, spider: str, scope: str, run_id: int | None = None) -> None:
+        """Give run ``run`` (row ``run_id``) the URLs where it may stop paging (the gap rule,
+        as of now; the run's own open span left out, as in one process)."""
         key = handoff.run_known_key(run)
-        urls = sorted(trusted_known_urls(self.db, spider, scope))
+        urls = sorted(trusted_known_urls(self.db, spider, scope, exclude_run=run_id))
         self.client.delete(key)
         for start in range(0, len(urls), PUBLISH_CHUNK):
             self.client.sadd(key, *urls[start:start + PUBLISH_CHUNK])
@@ -180,9 +181,10 @@ class Ingester:
     # --- message kinds ------------------------------------------------------------------
     def on_run_started(self, msg: dict, finished: list) -> None:
         scope = run_scope(msg.get("args"))
-        ingestlog.open_distributed_run(self.db, msg["run"], msg["spider"], started_at=msg["at"],
-                                       trigger=msg.get("trigger") or "manual", pid=os.getpid(), scope=scope)
-        self.publish_known(msg["run"], msg["spider"], scope)
+        run_id = ingestlog.open_distributed_run(
+            self.db, msg["run"], msg["spider"], started_at=msg["at"],
+            trigger=msg.get("trigger") or "manual", pid=os.getpid(), scope=scope)
+        self.publish_known(msg["run"], msg["spider"], scope, run_id)
         self.stats.runs_started += 1
 
     def on_release(self, msg: dict, finished: list) -> None:
