@@ -16,6 +16,12 @@ DEFAULT_PORT = 8123
 Site = tuple[str, str, Callable[[str], dict[str, Page]]]
 
 
+def wait_for_interrupt(wait: Callable[[], object] | None = None) -> None:
+    """Block until Ctrl-C (or until ``wait()`` returns)."""
+    with suppress(KeyboardInterrupt):
+        (wait or threading.Event().wait)()
+
+
 class CannotServe(Exception):
     """A site's port is taken (or cannot be bound): one line saying which."""
 
@@ -37,8 +43,7 @@ def serve_sites(sites: list[Site], port: int, echo: Callable[[str], None] = prin
             echo(f"{name}: {site.url}")
             echo(f"  releasewatch crawl {name} -s {setting}={site.url} -s DOWNLOAD_DELAY=0")
         echo("serving until Ctrl-C")
-        with suppress(KeyboardInterrupt):
-            (wait or threading.Event().wait)()
+        wait_for_interrupt(wait)
 
 
 def module_main(name: str, setting: str, pages: Callable[[str], dict[str, Page]], argv: list[str]) -> None:

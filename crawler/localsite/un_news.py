@@ -364,20 +364,15 @@ def edited(story: Story, sentence: str) -> Story:
 
 def serve(port: int = 8124, mirror_port: int = 8125) -> None:
     """Serve the local UN News and the mirror until Ctrl-C (for trying the spiders by hand)."""
-    import time
-
     from crawler.localsite import mirror
+    from crawler.localsite.serve import wait_for_interrupt
     from crawler.localsite.server import LocalSite
 
     site = LocalSite(port=port)
     site.pages = build_site(generated_stories(8) + seed_stories(), site.url)
     with site, LocalSite(mirror.build_site([mirror.seed_copy()]), port=mirror_port) as copy:
         print(f"UN News: {site.url}{ALL_FEED}\nmirror:  {copy.url}{mirror.KOSOVO_PATH}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        wait_for_interrupt()
 
 
 if __name__ == "__main__":  # python -m crawler.localsite.un_news [PORT [MIRROR_PORT]]

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from crawler.localsite.pressrooms import STYLES, build
+from crawler.localsite.serve import wait_for_interrupt
 from crawler.localsite.server import LocalSite
 
 
@@ -18,11 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     room = build(args.name)
     with LocalSite(room.pages, port=args.port) as site:
         print(f"{args.name}: {site.url}{room.listing} (Ctrl-C stops)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        wait_for_interrupt()
 
 
 if __name__ == "__main__":
