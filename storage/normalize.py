@@ -32,7 +32,6 @@ _REPLACEMENTS = {**_QUOTES, **_DASHES, "\u00a0": " ", "\u202f": " "}
 _TO_REPLACE = re.compile("[" + re.escape("".join(_REPLACEMENTS)) + "]")
 # Zero-width and other format characters (Cf) and controls (Cc) except newline/tab.
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2060\ufeff]")
-_SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 DASH_CLASS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
@@ -56,10 +55,12 @@ def clean_text(text: str | None) -> str:
     """Plain text as stored: NFC, no invisible characters, paragraphs split by one blank line."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text.replace("\u00a0", " "))
-    paragraphs = [_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text)]
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+    text = unicodedata.normalize("NFC", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # str.split() also takes no-break and other spaces: one pass makes a paragraph's spacing uniform.
+    paragraphs = (" ".join(p.split()) for p in _BLANK_LINES.split(_INVISIBLE.sub("", text)))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def normalize_for_hash(text: str | None) -> str:
@@ -72,6 +73,9 @@ def normalize_for_hash(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii():  # the same result without NFKC and the quote and dash maps (a third of the time)
+        return " ".join(_INVISIBLE.sub("", text.replace("`", "'")).split()).lower()
+
     def replace(value: str) -> str:
         return _TO_REPLACE.sub(lambda m: _REPLACEMENTS[m.group()], value)
 
@@ -133,8 +137,13 @@ def parse_date(value: str | None) -> str | None:
 
 def content_hash(title: str | None, body: str | None) -> str:
     """SHA-256 of what a release says: title and body, normalised, without dateline."""
-    payload = normalize_for_hash(title) + "\n" + normalize_for_hash(strip_dateline(body))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hash_normalized(normalize_for_hash(title), normalize_for_hash(strip_dateline(body)))
+
+
+def hash_normalized(title: str, body: str) -> str:
+    """``content_hash`` of a title and a body already through ``normalize_for_hash`` (the
+    body without its dateline): the store normalises a body once for hash and signature."""
+    return hashlib.sha256((title + "\n" + body).encode("utf-8")).hexdigest()
 
 
 def canonical_url(url: str) -> str:

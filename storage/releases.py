@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import neardup
-from storage.normalize import canonical_url, clean_text, content_hash, normalize_for_hash
+from storage.normalize import canonical_url, clean_text, hash_normalized, normalize_for_hash, strip_dateline
 from storage.schema import utcnow
 from storage.sources import primary_sources, publishes_own_releases, source_rank
 
@@ -26,6 +26,8 @@ META_FIELDS = ("published", "place", "symbol", "document_type", "lead", *LIST_FI
 RELEASE_COLUMNS = ("source", "url", "title", "body", "content_hash", *META_FIELDS, "first_seen", "last_seen")
 INSERT_RELEASE = (f"INSERT INTO releases ({', '.join(RELEASE_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(RELEASE_COLUMNS))})")
+
+NORMALIZED = "normalized"  # not a column: (title, body) as hashed, see prepare()
 
 NEW, CHANGED, UNCHANGED, DUPLICATE, NEAR_DUPLICATE = (
     "new", "changed", "unchanged", "duplicate", "near_duplicate",
@@ -65,7 +67,11 @@ def _json_list(value: Any) -> str:
 
 
 def prepare(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The release columns for an item: cleaned text, JSON lists, canonical URL, hash."""
+    """The release columns for an item: cleaned text, JSON lists, canonical URL, hash.
+
+    Also, under ``NORMALIZED``, the title and the body (without dateline) as hashed: the
+    signature and the "told apart" rules reuse them instead of normalising again.
+    """
     url = item.get("url")
     if not url:
         raise InvalidRelease("item has no url")
@@ -73,12 +79,14 @@ def prepare(item: Mapping[str, Any]) -> dict[str, Any]:
     body = clean_text(item.get("body")) or None
     if not title and not body:
         raise InvalidRelease(f"{url}: neither title nor body")
+    normalized = normalize_for_hash(title), normalize_for_hash(strip_dateline(body))
     row: dict[str, Any] = {
         "source": item.get("source") or "article",
         "url": canonical_url(url),
         "title": title,
         "body": body,
-        "content_hash": content_hash(title, body),
+        "content_hash": hash_normalized(*normalized),
+        NORMALIZED: normalized,
     }
     for field in META_FIELDS:
         value = item.get(field)
@@ -124,7 +132,7 @@ def _store_seen_url(
     )
     _refresh_metadata(db, release_id, row)
     _touch(db, release_id, row["url"], now, row["content_hash"])
-    neardup.index_release(db, release_id, neardup.signature(row["body"]))
+    neardup.index_release(db, release_id, neardup.signature_of(row[NORMALIZED][1]))
     return StoreResult(CHANGED, release_id)
 
 
@@ -137,7 +145,7 @@ def _store_new_url(db: sqlite_utils.Database, row: dict, now: str) -> StoreResul
         [row["content_hash"], row["content_hash"]],
     ).fetchone()
     status, score = DUPLICATE, 1.0
-    sig = neardup.signature(row["body"])
+    sig = neardup.signature_of(row[NORMALIZED][1])
     if known is None:
         search = neardup.Search()
         match = neardup.find_near_duplicate(db, sig, lambda c: _told_apart(row, c), search)
@@ -180,7 +188,7 @@ def _told_apart(row: dict, stored: neardup.Candidate) -> bool:
     if row["source"] != stored.source or not publishes_own_releases(stored.source):
         return False
     return bool(row["published"] and stored.published and row["published"] != stored.published) or (
-        normalize_for_hash(row["title"] or "") != normalize_for_hash(stored.title or ""))
+        row[NORMALIZED][0] != normalize_for_hash(stored.title or ""))
 
 
 def _add_version(db: sqlite_utils.Database, release_id: int, row: dict, now: str,
