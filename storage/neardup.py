@@ -35,7 +35,6 @@ process), and without its per-shingle Python loop: about ten times cheaper.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import zlib
 from collections import Counter
@@ -46,6 +45,7 @@ import numpy as np
 import sqlite_utils
 
 from storage.normalize import normalize_for_hash, strip_dateline
+from storage.schema import BANDS_TABLE
 
 THRESHOLD = 0.7
 NUM_PERM = 128
@@ -58,14 +58,14 @@ BUCKET_ROWS = 16
 CANDIDATES = 16
 # The newest BUCKET_ROWS + 1 members of each of a signature's buckets.
 BUCKET_SQL = " UNION ALL ".join(
-    ["SELECT * FROM (SELECT band, release_id FROM release_bands WHERE band = ? AND bucket = ? "
+    ["SELECT * FROM (SELECT bucket, release_id FROM release_bands WHERE bucket = ? "
      "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
 # Every member of the signature's buckets, counted in SQL: the releases sharing the most.
 FULL_SQL = (
-    "SELECT release_id, count(*) AS shared FROM release_bands WHERE "
-    + " OR ".join(["(band = ? AND bucket = ?)"] * BANDS)
-    + " GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?"
+    f"SELECT release_id, count(*) AS shared FROM release_bands WHERE bucket IN ({', '.join('?' * BANDS)}) "
+    "GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?"
 )
+
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -110,20 +110,44 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     return hv ^ (hv >> np.uint32(16))
 
 
-def _buckets(sig: np.ndarray) -> list[tuple[int, str]]:
-    return _buckets_of(sig.tobytes())
+def buckets(sig: np.ndarray) -> list[int]:
+    """The signature's BANDS bucket keys: each band's ROWS values and its number, hashed to a
+    signed 64-bit integer (a random linear map modulo 2**64: distinct bands collide with
+    probability about 2**-64, and a collision only adds a candidate that is then compared)."""
+    multipliers, band_terms = _bucket_hash()
+    with np.errstate(over="ignore"):
+        keys = (sig.reshape(BANDS, ROWS) * multipliers).sum(axis=1, dtype=np.uint64) + band_terms
+    return keys.view(np.int64).tolist()
 
 
-@functools.lru_cache(maxsize=8)  # a search and the indexing that follows share them
-def _buckets_of(data: bytes) -> list[tuple[int, str]]:
-    width = ROWS * 8
-    return [(band, hashlib.blake2b(data[band * width:(band + 1) * width], digest_size=8).hexdigest())
-            for band in range(BANDS)]
+@functools.cache
+def _bucket_hash() -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(2)
+    multipliers = gen.randint(1, 1 << 63, ROWS + 1, dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        return multipliers[:ROWS], np.arange(BANDS, dtype=np.uint64) * multipliers[ROWS]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two signatures."""
     return float(np.mean(a == b))
+
+
+def rebuild_buckets(db: sqlite_utils.Database) -> None:
+    """Rebuild ``release_bands`` from the stored signatures, in one transaction: how a
+    database whose buckets are in the earlier format (``band``, hex ``bucket``: a rowid
+    table and two indexes, four times the size) is migrated (``storage.schema``)."""
+    with db.atomic():
+        if "band" not in {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}:
+            return  # another process did it while this one waited for the lock
+        db.execute("DROP TABLE release_bands")
+        db.execute(BANDS_TABLE)
+        rows = db.execute("SELECT release_id, signature FROM release_signatures ORDER BY release_id")
+        while chunk := rows.fetchmany(10_000):
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO release_bands (bucket, release_id) VALUES (?, ?)",
+                [(key, release_id) for release_id, blob in chunk
+                 for key in buckets(np.frombuffer(blob, dtype=np.uint64))])
 
 
 @dataclass
@@ -170,23 +194,22 @@ def find_near_duplicate(
     if sig is None:
         return None
     search = search if search is not None else Search()
-    buckets = _buckets(sig)
-    params = [v for band, bucket in buckets for v in (band, bucket, BUCKET_ROWS + 1)]
-    hits = db.execute(BUCKET_SQL, params).fetchall()
+    keys = buckets(sig)
+    hits = db.execute(BUCKET_SQL, [v for key in keys for v in (key, BUCKET_ROWS + 1)]).fetchall()
     if not hits:
         return None
-    population = Counter(band for band, _ in hits)
+    population = Counter(bucket for bucket, _ in hits)
     rank: dict[int, list[int]] = {}
-    for band, release_id in hits:
+    for bucket, release_id in hits:
         rare_shared = rank.setdefault(release_id, [0, 0, release_id])
-        rare_shared[0] += population[band] <= BUCKET_ROWS
+        rare_shared[0] += population[bucket] <= BUCKET_ROWS
         rare_shared[1] += 1
     top = sorted(rank.values(), reverse=True)[:CANDIDATES]
     search.rows_read = len(hits)
     best = _best(db, sig, [(rid, shared) for _, shared, rid in top], told_apart, search)
     if best and rank[best[0]][0] == 0 and max(population.values()) > BUCKET_ROWS:
         search.full = True
-        counted = db.execute(FULL_SQL, [*(v for pair in buckets for v in pair), CANDIDATES]).fetchall()
+        counted = db.execute(FULL_SQL, [*keys, CANDIDATES]).fetchall()
         best = _best(db, sig, counted, told_apart, search)
     return best
 
@@ -219,8 +242,11 @@ def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | 
                   *, new: bool = False) -> None:
     """Store (or replace, unless ``new``) the signature and LSH buckets of a release."""
     if not new:
-        db.execute("DELETE FROM release_bands WHERE release_id = ?", [release_id])
-        db.execute("DELETE FROM release_signatures WHERE release_id = ?", [release_id])
+        old = db.execute("SELECT signature FROM release_signatures WHERE release_id = ?", [release_id]).fetchone()
+        if old:
+            db.conn.executemany("DELETE FROM release_bands WHERE bucket = ? AND release_id = ?",
+                                [(key, release_id) for key in buckets(np.frombuffer(old[0], dtype=np.uint64))])
+            db.execute("DELETE FROM release_signatures WHERE release_id = ?", [release_id])
     if sig is None:
         return
     db.execute(
@@ -228,6 +254,6 @@ def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | 
         [release_id, sig.tobytes()],
     )
     db.conn.executemany(
-        "INSERT OR IGNORE INTO release_bands (band, bucket, release_id) VALUES (?, ?, ?)",
-        [(band, bucket, release_id) for band, bucket in _buckets(sig)],
+        "INSERT OR IGNORE INTO release_bands (bucket, release_id) VALUES (?, ?)",
+        [(key, release_id) for key in buckets(sig)],
     )

@@ -54,13 +54,6 @@ TABLES: dict[str, dict] = {
         "not_null": {"release_id", "content_hash", "seen_at"},
         "indexes": [["release_id"], ["content_hash"]],
     },
-    # MinHash LSH buckets for near-duplicate search (storage/neardup.py).
-    "release_bands": {
-        "columns": {"band": int, "bucket": str, "release_id": int},
-        "pk": ("band", "bucket", "release_id"),
-        "foreign_keys": [("release_id", "releases", "id")],
-        "indexes": [["release_id"]],
-    },
     "release_signatures": {
         "columns": {"release_id": int, "signature": bytes},
         "pk": "release_id",
@@ -119,6 +112,14 @@ TABLES: dict[str, dict] = {
         "indexes": [["run_id"]],
     },
 }
+
+
+# The MinHash LSH buckets of near-duplicate search (storage/neardup.py), one row per
+# (bucket, release): the bucket a 64-bit integer naming a band and its values. WITHOUT ROWID
+# (which TABLES cannot say) and no other index: about 16 bytes a row, and a release's rows
+# are found again from its stored signature.
+BANDS_TABLE = ("CREATE TABLE IF NOT EXISTS release_bands (bucket INTEGER NOT NULL, "
+               "release_id INTEGER NOT NULL, PRIMARY KEY (bucket, release_id)) WITHOUT ROWID")
 
 
 class Database(sqlite_utils.Database):
@@ -221,5 +222,16 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     table.add_column(column, kind)
         for columns in spec.get("indexes", []):
             table.create_index(columns, if_not_exists=True)
+    _ensure_bands(db)
     ensure_search(db)
     ensure_browse(db)
+
+
+def _ensure_bands(db: sqlite_utils.Database) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}
+    if not columns:
+        db.execute(BANDS_TABLE)
+    elif "band" in columns:  # the earlier format: rebuilt from the stored signatures
+        from storage import neardup  # numpy: only when there is something to rebuild
+
+        neardup.rebuild_buckets(db)

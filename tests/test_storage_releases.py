@@ -152,3 +152,35 @@ def test_a_primary_copy_with_small_edits_at_another_url_is_still_near_duplicate(
     edited = {**ITEM, "url": "https://www.osce.org/chairpersonship/49473",
               "body": ITEM["body"].replace("optimal outcome", "the optimal outcome")}
     assert store_release(db, edited).status == "near_duplicate"
+
+
+def test_buckets_of_the_earlier_format_are_rebuilt_on_open_and_still_find_copies(tmp_path):
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    store_release(db, ITEM)
+    store_release(db, {**ITEM, "url": "https://www.osce.org/pc/2", "title": "Another", "body": "\n\n".join(PARAS[1:])})
+    # The earlier format: (band, hex bucket, release_id), a rowid table with two indexes.
+    with db.atomic():
+        db.execute("DROP TABLE release_bands")
+        db.execute("CREATE TABLE release_bands (band INTEGER, bucket TEXT, release_id INTEGER "
+                   "REFERENCES releases(id), PRIMARY KEY (band, bucket, release_id))")
+        db.execute("CREATE INDEX idx_release_bands_release_id ON release_bands (release_id)")
+        db.execute("INSERT INTO release_bands VALUES (0, 'a3f0', 1)")
+    db.close()
+
+    db = open_db(path)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(release_bands)")]
+    assert columns == ["bucket", "release_id"]
+    assert db.execute("SELECT count(DISTINCT release_id), count(*) FROM release_bands").fetchone() == (2, 64)
+    copy = {**ITEM, "source": "article", "url": "https://mirror.example/b",
+            "body": "\n\n".join(PARAS[:3]).replace("Ruecker", "Rücker", 1)}
+    assert store_release(db, copy).status == "near_duplicate"
+    db.close()
+
+
+def test_an_edit_replaces_the_release_buckets(db):
+    store_release(db, ITEM)
+    before = {key for (key,) in db.execute("SELECT bucket FROM release_bands")}
+    store_release(db, {**ITEM, "body": "\n\n".join(PARAS[1:])})
+    after = {key for (key,) in db.execute("SELECT bucket FROM release_bands")}
+    assert len(before) == len(after) == 32 and before != after
