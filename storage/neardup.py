@@ -45,7 +45,7 @@ import numpy as np
 import sqlite_utils
 
 from storage.normalize import normalize_for_hash, strip_dateline
-from storage.schema import BANDS_TABLE
+from storage.schema import BANDS_TABLES
 
 THRESHOLD = 0.7
 NUM_PERM = 128
@@ -56,16 +56,25 @@ MIN_WORDS = 40
 # Bounds of one search (see find_near_duplicate and the module docstring).
 BUCKET_ROWS = 16
 CANDIDATES = 16
+# Buckets are in two tables (storage/schema.py): the merged ``release_bands`` and the small
+# ``release_bands_recent``, merged into it when it holds more than MERGE_MIN releases and
+# 1/MERGE_RATIO of the merged ones. A release's rows go to the small table (cheap commits);
+# the merge inserts in key order, page after page, once in a while: the cost of indexing a
+# release stays about the same as the archive grows.
+MERGE_MIN = 4000
+MERGE_RATIO = 4
+BOTH = "(SELECT bucket, release_id FROM release_bands UNION ALL SELECT bucket, release_id FROM release_bands_recent)"
 # The newest BUCKET_ROWS + 1 members of each of a signature's buckets.
 BUCKET_SQL = " UNION ALL ".join(
-    ["SELECT * FROM (SELECT bucket, release_id FROM release_bands WHERE bucket = ? "
-     "ORDER BY release_id DESC LIMIT ?)"] * BANDS)
+    [f"SELECT * FROM (SELECT bucket, release_id FROM release_bands WHERE bucket = ?{2 * band + 1} UNION ALL "
+     f"SELECT bucket, release_id FROM release_bands_recent WHERE bucket = ?{2 * band + 1} "
+     f"ORDER BY release_id DESC LIMIT ?{2 * band + 2})"
+     for band in range(BANDS)])
 # Every member of the signature's buckets, counted in SQL: the releases sharing the most.
 FULL_SQL = (
-    f"SELECT release_id, count(*) AS shared FROM release_bands WHERE bucket IN ({', '.join('?' * BANDS)}) "
+    f"SELECT release_id, count(*) AS shared FROM {BOTH} WHERE bucket IN ({', '.join('?' * BANDS)}) "
     "GROUP BY release_id ORDER BY shared DESC, release_id DESC LIMIT ?"
 )
-
 
 
 def signature(body: str | None) -> np.ndarray | None:
@@ -141,7 +150,10 @@ def rebuild_buckets(db: sqlite_utils.Database) -> None:
         if "band" not in {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}:
             return  # another process did it while this one waited for the lock
         db.execute("DROP TABLE release_bands")
-        db.execute(BANDS_TABLE)
+        for statement in BANDS_TABLES:
+            db.execute(statement)
+        db.execute("DELETE FROM release_bands_recent")
+        db.execute("UPDATE release_bands_merge SET upto = (SELECT coalesce(max(release_id), 0) FROM release_signatures)")
         rows = db.execute("SELECT release_id, signature FROM release_signatures ORDER BY release_id")
         while chunk := rows.fetchmany(10_000):
             db.conn.executemany(
@@ -244,8 +256,9 @@ def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | 
     if not new:
         old = db.execute("SELECT signature FROM release_signatures WHERE release_id = ?", [release_id]).fetchone()
         if old:
-            db.conn.executemany("DELETE FROM release_bands WHERE bucket = ? AND release_id = ?",
-                                [(key, release_id) for key in buckets(np.frombuffer(old[0], dtype=np.uint64))])
+            rows = [(key, release_id) for key in buckets(np.frombuffer(old[0], dtype=np.uint64))]
+            for table in ("release_bands", "release_bands_recent"):
+                db.conn.executemany(f"DELETE FROM {table} WHERE bucket = ? AND release_id = ?", rows)
             db.execute("DELETE FROM release_signatures WHERE release_id = ?", [release_id])
     if sig is None:
         return
@@ -254,6 +267,18 @@ def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | 
         [release_id, sig.tobytes()],
     )
     db.conn.executemany(
-        "INSERT OR IGNORE INTO release_bands (bucket, release_id) VALUES (?, ?)",
+        "INSERT OR IGNORE INTO release_bands_recent (bucket, release_id) VALUES (?, ?)",
         [(key, release_id) for key in buckets(sig)],
     )
+    (upto,) = db.execute("SELECT upto FROM release_bands_merge").fetchone()
+    if release_id - upto > max(MERGE_MIN, upto // MERGE_RATIO):
+        merge_recent(db, release_id)
+
+
+def merge_recent(db: sqlite_utils.Database, upto: int) -> None:
+    """Move the recent buckets into ``release_bands``, in key order (inside the caller's
+    transaction: a release and its buckets are stored together or not at all)."""
+    db.execute("INSERT OR IGNORE INTO release_bands (bucket, release_id) "
+               "SELECT bucket, release_id FROM release_bands_recent ORDER BY bucket, release_id")
+    db.execute("DELETE FROM release_bands_recent")
+    db.execute("UPDATE release_bands_merge SET upto = ?", [upto])

@@ -117,9 +117,13 @@ TABLES: dict[str, dict] = {
 # The MinHash LSH buckets of near-duplicate search (storage/neardup.py), one row per
 # (bucket, release): the bucket a 64-bit integer naming a band and its values. WITHOUT ROWID
 # (which TABLES cannot say) and no other index: about 16 bytes a row, and a release's rows
-# are found again from its stored signature.
-BANDS_TABLE = ("CREATE TABLE IF NOT EXISTS release_bands (bucket INTEGER NOT NULL, "
-               "release_id INTEGER NOT NULL, PRIMARY KEY (bucket, release_id)) WITHOUT ROWID")
+# are found again from its stored signature. New rows go to the small ``release_bands_recent``,
+# merged into ``release_bands`` in key order now and then (``release_bands_merge.upto``: the
+# highest release id merged), so a commit does not rewrite pages all over a large index.
+BANDS_TABLES = tuple(
+    f"CREATE TABLE IF NOT EXISTS {name} (bucket INTEGER NOT NULL, release_id INTEGER NOT NULL, "
+    "PRIMARY KEY (bucket, release_id)) WITHOUT ROWID" for name in ("release_bands", "release_bands_recent")
+) + ("CREATE TABLE IF NOT EXISTS release_bands_merge (upto INTEGER NOT NULL)",)
 
 
 class Database(sqlite_utils.Database):
@@ -229,9 +233,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 def _ensure_bands(db: sqlite_utils.Database) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}
-    if not columns:
-        db.execute(BANDS_TABLE)
-    elif "band" in columns:  # the earlier format: rebuilt from the stored signatures
+    if not columns or "release_bands_merge" not in db.table_names():
+        with db.atomic():
+            for statement in BANDS_TABLES:
+                db.execute(statement)
+            db.execute("INSERT INTO release_bands_merge (upto) SELECT 0 WHERE NOT EXISTS "
+                       "(SELECT 1 FROM release_bands_merge)")
+    if "band" in columns:  # the earlier format: rebuilt from the stored signatures
         from storage import neardup  # numpy: only when there is something to rebuild
 
         neardup.rebuild_buckets(db)

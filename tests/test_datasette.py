@@ -30,7 +30,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 DB = "/releasewatch"
 PUBLIC = ("releases", "release_urls", "release_versions", "list_snapshots", "list_changes",
           "crawl_runs", "crawl_errors")
-HIDDEN = ("release_bands", "release_signatures", "list_pending", "releases_fts",
+HIDDEN = ("release_bands", "release_bands_recent", "release_bands_merge", "release_signatures", "list_pending", "releases_fts",
           "releases_fts_data", "releases_fts_idx", "releases_fts_docsize", "releases_fts_config")
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 

@@ -49,7 +49,7 @@ def archive(tmp_path_factory):
 
 def test_a_search_reads_a_bounded_number_of_rows_and_candidates(archive):
     db, _ = archive
-    hottest = db.execute("SELECT count(*) AS n FROM release_bands GROUP BY bucket "
+    hottest = db.execute(f"SELECT count(*) AS n FROM {neardup.BOTH} GROUP BY bucket "
                          "ORDER BY n DESC LIMIT 1").fetchone()[0]
     assert hottest > 10 * neardup.BUCKET_ROWS  # buckets that thousands of statements share
 

@@ -19,7 +19,7 @@ import pytest
 from crawler.localsite import osce
 from crawler.localsite.server import LocalSite
 from crawler.runner import crawl_command
-from storage import open_db, store_release
+from storage import neardup, open_db, store_release
 from tests.conftest import FAST, ROOT, scrapy_crawl
 
 # A release whose versions or URLs are not exactly what one store_release writes.
@@ -216,6 +216,6 @@ def test_full_database_rolls_back_the_whole_release(db_path):
     assert db.execute("SELECT count(*) FROM releases").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM release_urls").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM release_versions").fetchone()[0] == 1
-    assert db.execute("SELECT count(*) FROM release_bands WHERE release_id != 1").fetchone()[0] == 0
+    assert db.execute(f"SELECT count(*) FROM {neardup.BOTH} WHERE release_id != 1").fetchone()[0] == 0
     db.close()
     assert_consistent(db_path)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from storage import open_db, store_release
+from storage import neardup, open_db, store_release
 from storage.releases import InvalidRelease
 
 PARAS = [
@@ -138,7 +138,6 @@ def statement(number: int, place: str, country: str, day: int) -> dict:
 def test_formulaic_statements_of_one_source_stay_apart(db):
     """Two Security Council press statements differ in a few words: other releases all the same."""
     first, second = statement(15445, "Mogadishu", "Somalia", 20), statement(15446, "Brussels", "Belgium", 21)
-    from storage import neardup
     assert neardup.similarity(neardup.signature(first["body"]), neardup.signature(second["body"])) >= neardup.THRESHOLD
     assert store_release(db, first).status == "new"
     assert store_release(db, second).status == "new"
@@ -172,6 +171,7 @@ def test_buckets_of_the_earlier_format_are_rebuilt_on_open_and_still_find_copies
     columns = [row[1] for row in db.execute("PRAGMA table_info(release_bands)")]
     assert columns == ["bucket", "release_id"]
     assert db.execute("SELECT count(DISTINCT release_id), count(*) FROM release_bands").fetchone() == (2, 64)
+    assert db.execute("SELECT count(*) FROM release_bands_recent").fetchone() == (0,)
     copy = {**ITEM, "source": "article", "url": "https://mirror.example/b",
             "body": "\n\n".join(PARAS[:3]).replace("Ruecker", "Rücker", 1)}
     assert store_release(db, copy).status == "near_duplicate"
@@ -180,7 +180,28 @@ def test_buckets_of_the_earlier_format_are_rebuilt_on_open_and_still_find_copies
 
 def test_an_edit_replaces_the_release_buckets(db):
     store_release(db, ITEM)
-    before = {key for (key,) in db.execute("SELECT bucket FROM release_bands")}
+    before = {key for (key,) in db.execute(f"SELECT bucket FROM {neardup.BOTH}")}
     store_release(db, {**ITEM, "body": "\n\n".join(PARAS[1:])})
-    after = {key for (key,) in db.execute("SELECT bucket FROM release_bands")}
+    after = {key for (key,) in db.execute(f"SELECT bucket FROM {neardup.BOTH}")}
     assert len(before) == len(after) == 32 and before != after
+
+
+def test_recent_buckets_are_merged_and_copies_are_found_on_both_sides(db, monkeypatch):
+    monkeypatch.setattr(neardup, "MERGE_MIN", 3)
+    items = [{**ITEM, "url": f"https://www.osce.org/pc/{n}", "title": f"Statement {n}",
+              "body": f"VIENNA, {n} May 2024 - Statement number {n}. " + " ".join(PARAS[n % 4:] + PARAS[:n % 4])
+              + f" Closing words {n} " * 3} for n in range(1, 10)]
+    for item in items:
+        store_release(db, item)
+    merged = db.execute("SELECT count(DISTINCT release_id) FROM release_bands").fetchone()[0]
+    recent = db.execute("SELECT count(DISTINCT release_id) FROM release_bands_recent").fetchone()[0]
+    assert (merged, recent) == (8, 1)  # merged at releases 4 and 8
+    assert db.execute("SELECT upto FROM release_bands_merge").fetchone()[0] == merged
+    for n in (1, 9):  # one merged, one recent
+        copy = {**items[n - 1], "source": "article", "url": f"https://mirror.example/{n}",
+                "body": items[n - 1]["body"].replace("Ruecker", "Rücker", 1)}
+        result = store_release(db, copy)
+        assert (result.status, result.release_id) == ("near_duplicate", n)
+    store_release(db, {**items[0], "body": "\n\n".join(PARAS[2:]) + " An edited text entirely."})
+    assert db.execute("SELECT count(*) FROM release_bands WHERE release_id = 1").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM release_bands_recent WHERE release_id = 1").fetchone()[0] == 32
