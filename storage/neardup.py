@@ -29,7 +29,12 @@ Cost: shingles are hashed with CRC-32 (``zlib.crc32``, in C) rather than SHA-1, 
 MinHash is computed here in one vectorised numpy step: bit for bit datasketch's
 ``MinHash(num_perm=128, seed=1, hashfunc=zlib.crc32)`` (scheme affine32; a test compares
 them), without importing datasketch, which loads scipy (about 50 MB and a second per
-process), and without its per-shingle Python loop: about ten times cheaper.
+process), and without its per-shingle Python loop: about ten times cheaper. A bucket is
+one 64-bit integer (``buckets``), a row of a ``WITHOUT ROWID`` table. Bucket keys are
+random, so rows inserted into one large index dirty pages all over it, and a commit
+rewrote most of it (at 100,000 releases the bucket rows alone cost six times what they
+cost at first): new rows go to the small ``release_bands_recent`` instead, merged into
+``release_bands`` in key order once it holds a quarter as many releases (``MERGE_RATIO``).
 """
 
 from __future__ import annotations
