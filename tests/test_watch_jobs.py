@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from crawler.crawl.watches import load_watch
 from crawler.scheduler.config import parse_config, with_overrides
 from crawler.scheduler.watches import with_watch_jobs
@@ -46,3 +48,53 @@ def test_no_database_no_watches(tmp_path):
     assert with_watch_jobs(config, str(tmp_path / "missing.db")) == config
     assert not (tmp_path / "missing.db").exists()
     assert load_watch(str(tmp_path / "missing.db"), "nato") is None
+
+
+def test_a_running_daemon_follows_watches_added_changed_and_removed(tmp_path):
+    from dataclasses import replace
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from crawler.scheduler.daemon import Scheduler
+    from storage.watches import remove_watch
+
+    db_path = saved(tmp_path, Watch("nato", "https://www.nato.int/news.htm", "30m"))
+    file_config = replace(parse_config({"jobs": {"osce": {"every": "1h"}}}), db=db_path)
+
+    def watch_jobs():
+        return [job for job in with_watch_jobs(file_config, db_path).jobs if job.spider == "watch"]
+
+    daemon = Scheduler(with_watch_jobs(file_config, db_path), watch_jobs=watch_jobs)
+    scheduler = BackgroundScheduler(timezone="UTC")  # not started: jobs are only scheduled
+    first = daemon._prepare(datetime.now(UTC))
+    for job in daemon.jobs.values():
+        daemon._schedule(scheduler, job, first[job.name])
+
+    def scheduled():
+        return {job.id: str(job.trigger) for job in scheduler.get_jobs()}
+
+    def recorded():
+        db = open_db(db_path)
+        try:
+            return {row["job"]: row["schedule"] for row in db.query("SELECT job, schedule FROM schedule_jobs")}
+        finally:
+            db.close()
+
+    daemon._sync_watches(scheduler)  # nothing changed
+    assert set(scheduled()) == {"osce", "nato"}
+
+    db = open_db(db_path)
+    add_watch(db, Watch("coe", "https://www.coe.int/newsroom", "15m"))
+    remove_watch(db, "nato")
+    add_watch(db, Watch("nato", "https://www.nato.int/news.htm", "2h"))  # the same name, another interval
+    db.close()
+    daemon._sync_watches(scheduler)
+    assert set(scheduled()) == {"osce", "nato", "coe"}
+    assert "0:15:00" in scheduled()["coe"] and "2:00:00" in scheduled()["nato"]
+    assert recorded() == {"osce": "every 1h", "nato": "every 2h", "coe": "every 15m"}
+
+    db = open_db(db_path)
+    remove_watch(db, "coe")
+    db.close()
+    daemon._sync_watches(scheduler)
+    assert set(scheduled()) == {"osce", "nato"} and set(recorded()) == {"osce", "nato"}

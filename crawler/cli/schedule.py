@@ -12,7 +12,14 @@ from dataclasses import replace
 import click
 
 from crawler.cli.args import check_writable_db, database, db_option, open_reading_db, parse_pairs
-from crawler.scheduler.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
+from crawler.scheduler.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    JobConfig,
+    ScheduleConfig,
+    load_config,
+    with_overrides,
+)
 from crawler.scheduler.watches import SPIDER as WATCH_SPIDER
 from crawler.scheduler.watches import with_watch_jobs
 from storage.schedule import jobs_status
@@ -81,10 +88,18 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
         config = load_config(config_path)
         db_path = db_path or database(config.db)  # the one --db rule: the watches are in it
         check_writable_db(db_path)  # a mistyped --db creates no directory tree
-        config = with_overrides(
-            with_watch_jobs(config, db_path), db=db_path,
-            every=parse_pairs(every, "--every"), cron=parse_pairs(cron, "--cron"),
-            settings=parse_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
+        file_config = config
+
+        def configured(config: ScheduleConfig) -> ScheduleConfig:
+            return with_overrides(
+                with_watch_jobs(config, db_path), db=db_path,
+                every=parse_pairs(every, "--every"), cron=parse_pairs(cron, "--cron"),
+                settings=parse_pairs(settings, "-s"), notify_urls=notify_urls, log_file=log_file)
+
+        def watch_jobs() -> list[JobConfig]:  # read again while the daemon runs
+            return [job for job in configured(file_config).jobs if job.spider == WATCH_SPIDER]
+
+        config = configured(config)
         notifier = Notifier(config.notify.urls, config.notify.on)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
@@ -97,7 +112,7 @@ def schedule_command(config_path, db_path, every, cron, settings, notify_urls, l
                 config = _local_sites(stack, config)
             if not config.jobs:
                 raise click.UsageError("no jobs to run: the configuration disables every job")
-            daemon = Scheduler(config, notifier)
+            daemon = Scheduler(config, notifier, watch_jobs=None if once else watch_jobs)
             code = daemon.run_once() if once else daemon.run_forever()
         except AlreadyRunning as exc:
             click.echo(f"Error: {exc}", err=True)

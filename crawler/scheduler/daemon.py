@@ -21,6 +21,9 @@ crashes or hangs. Every run is a ``crawl_runs`` row (trigger ``schedule:<job>``)
   configuration stays the single source of truth.
 - ``releasewatch status`` reads the next run times the daemon writes to
   ``schedule_jobs`` and checks the lock to tell whether the daemon is alive.
+- Watches follow the database: every ``WATCH_SYNC_S`` a running daemon reads the
+  ``watches`` table again; a watch added (``releasewatch watch add``) gets its job, a
+  changed one is rescheduled, a removed one loses its job (a crawl running then finishes).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor as Pool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,9 +53,12 @@ from storage import open_db, utcnow
 from storage.normalize import parse_timestamp, timestamp
 from storage.runs import live_run, mark_abandoned_runs
 from storage.schedule import job_trigger, last_run, run_news, save_jobs, set_next_runs
+from storage.sources import WATCH
 
 log = logging.getLogger("releasewatch.scheduler")
 SYNC_S = 1.0  # how often the main loop publishes next run times (when they changed)
+WATCH_SYNC_S = 10.0  # how often a running daemon reads the watches again
+SPARE_WORKERS = 8  # threads for jobs of watches added while the daemon runs
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -167,8 +174,13 @@ def configure_logging(log_file: str | None = None, *, max_bytes: int = 10_000_00
 class Scheduler:
     """Runs the configured jobs, forever (:meth:`run_forever`) or once (:meth:`run_once`)."""
 
-    def __init__(self, config: ScheduleConfig, notifier: Notifier | None = None):
+    def __init__(self, config: ScheduleConfig, notifier: Notifier | None = None,
+                 watch_jobs: Callable[[], Iterable[JobConfig]] | None = None):
+        """``watch_jobs``: the jobs of the watches now in the database (the command builds
+        them as at start); without it the jobs stay those of ``config``."""
         self.config = config
+        self.jobs = {job.name: job for job in config.jobs}
+        self.watch_jobs = watch_jobs
         self.db = str(Path(config.db).resolve())
         self.notifier = notifier or Notifier(config.notify.urls, config.notify.on)
         self.stopping = threading.Event()
@@ -253,29 +265,61 @@ class Scheduler:
             first = self._prepare(now)
             scheduler = BackgroundScheduler(
                 timezone=self.config.timezone,
-                executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.config.jobs)))},
+                executors={"default": ThreadPoolExecutor(max_workers=len(self.jobs) + SPARE_WORKERS)},
                 job_defaults={"coalesce": True, "max_instances": 1,
                               "misfire_grace_time": int(self.config.misfire_grace_time) or None},
             )
-            for job in self.config.jobs:
-                scheduler.add_job(
-                    self.run_job, make_trigger(job, timezone=self.config.timezone, start=first[job.name]),
-                    args=[job], id=job.name, name=job.name, next_run_time=first[job.name],
-                )
+            for job in self.jobs.values():
+                self._schedule(scheduler, job, first[job.name])
             self._handle_signals()
             scheduler.start()
             log.info("scheduler started (pid %s) on %s: %s", os.getpid(), self.db, "; ".join(
-                f"{job.name} {job.schedule} next {iso(first[job.name])}" for job in self.config.jobs))
+                f"{job.name} {job.schedule} next {iso(first[job.name])}" for job in self.jobs.values()))
             published: dict[str, str | None] = {}
+            next_sync = time.monotonic() + WATCH_SYNC_S
             while not self.stopping.wait(SYNC_S):
+                if self.watch_jobs is not None and time.monotonic() >= next_sync:
+                    self._sync_watches(scheduler)
+                    next_sync = time.monotonic() + WATCH_SYNC_S
                 published = self._publish(scheduler, published)
             running = sorted(self.running)
             log.info("stopping: no new crawls; %s", f"waiting up to {self.config.grace:g}s for "
                      + ", ".join(running) if running else "no crawl running")
             scheduler.shutdown(wait=True)
-            self._update_next_runs({job.name: None for job in self.config.jobs})
+            self._update_next_runs(dict.fromkeys(self.jobs))
             log.info("scheduler stopped")
         return 0
+
+    def _schedule(self, scheduler: BackgroundScheduler, job: JobConfig, first: datetime) -> None:
+        scheduler.add_job(
+            self.run_job, make_trigger(job, timezone=self.config.timezone, start=first),
+            args=[job], id=job.name, name=job.name, next_run_time=first,
+        )
+
+    def _sync_watches(self, scheduler: BackgroundScheduler) -> None:
+        """Give new watches a job, reschedule changed ones, drop removed ones."""
+        try:
+            fresh = {job.name: job for job in self.watch_jobs()}
+        except Exception as exc:  # a locked database or a bad override: try again later
+            log.warning("could not read the watches: %s", exc)
+            return
+        current = {name: job for name, job in self.jobs.items() if job.spider == WATCH}
+        removed = sorted(set(current) - set(fresh))
+        changed = {name: job for name, job in fresh.items()
+                   if current.get(name) != job and self.jobs.get(name, job).spider == WATCH}
+        if not removed and not changed:
+            return
+        for name in removed + [name for name in changed if name in current]:
+            scheduler.remove_job(name)
+            del self.jobs[name]
+        self.jobs.update(changed)
+        first = self._prepare(datetime.now(UTC), jobs=changed.values())
+        for job in changed.values():
+            self._schedule(scheduler, job, first[job.name])
+        log.info("watches changed: %s", "; ".join(
+            [f"{name} removed" for name in removed]
+            + [f"{job.name} {'rescheduled' if job.name in current else 'added'}, {job.schedule}, "
+               f"next {iso(first[job.name])}" for job in changed.values()]))
 
     def run_once(self) -> int:
         """Run every job once, in parallel, and return the exit code: 0 all ok,
@@ -283,8 +327,8 @@ class Scheduler:
         with DaemonLock(self.db):
             self._prepare(datetime.now(UTC), once=True)
             self._handle_signals()
-            with Pool(max_workers=max(1, len(self.config.jobs))) as pool:
-                outcomes = list(pool.map(self.run_job, self.config.jobs))
+            with Pool(max_workers=max(1, len(self.jobs))) as pool:
+                outcomes = list(pool.map(self.run_job, self.jobs.values()))
         return max((o.cli_exit_code for o in outcomes if o is not None), default=0)
 
     def stop(self, signum: int | None = None, frame=None) -> None:
@@ -297,21 +341,23 @@ class Scheduler:
         self.stopping.set()
 
     # --- helpers ------------------------------------------------------------------
-    def _prepare(self, now: datetime, *, once: bool = False) -> dict[str, datetime]:
-        """Close runs a dead process left ``running``, record the jobs, and work out
-        each job's first run from its history."""
+    def _prepare(self, now: datetime, *, once: bool = False,
+                 jobs: Iterable[JobConfig] | None = None) -> dict[str, datetime]:
+        """Close runs a dead process left ``running`` (at start: ``jobs`` None), record the
+        jobs, and work out the first run of each of ``jobs`` (default: all) from its history."""
         db = open_db(self.db)
         try:
-            abandoned = mark_abandoned_runs(db)
+            abandoned = mark_abandoned_runs(db) if jobs is None else 0
             if abandoned:
                 log.warning("marked %s run(s) left running by a stopped process as failed", abandoned)
             first = {}
-            for job in self.config.jobs:
+            for job in self.jobs.values() if jobs is None else jobs:
                 last = last_run(db, job.name)
                 first[job.name] = first_run(job, parse_iso(last and last["started_at"]), now,
                                             timezone=self.config.timezone)
             save_jobs(db, [{"job": job.name, "spider": job.spider, "schedule": job.schedule,
-                            "next_run": None if once else iso(first[job.name])} for job in self.config.jobs])
+                            "next_run": None if once or job.name not in first else iso(first[job.name])}
+                           for job in self.jobs.values()])
         finally:
             db.close()
         return first
