@@ -50,7 +50,6 @@ import numpy as np
 import sqlite_utils
 
 from storage.normalize import normalize_for_hash, strip_dateline
-from storage.schema import BANDS_TABLES
 
 THRESHOLD = 0.7
 NUM_PERM = 128
@@ -147,24 +146,15 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
-def rebuild_buckets(db: sqlite_utils.Database) -> None:
-    """Rebuild ``release_bands`` from the stored signatures, in one transaction: how a
-    database whose buckets are in the earlier format (``band``, hex ``bucket``: a rowid
-    table and two indexes, four times the size) is migrated (``storage.schema``)."""
-    with db.atomic():
-        if "band" not in {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}:
-            return  # another process did it while this one waited for the lock
-        db.execute("DROP TABLE release_bands")
-        for statement in BANDS_TABLES:
-            db.execute(statement)
-        db.execute("DELETE FROM release_bands_recent")
-        db.execute("UPDATE release_bands_merge SET upto = (SELECT coalesce(max(release_id), 0) FROM release_signatures)")
-        rows = db.execute("SELECT release_id, signature FROM release_signatures ORDER BY release_id")
-        while chunk := rows.fetchmany(10_000):
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO release_bands (bucket, release_id) VALUES (?, ?)",
-                [(key, release_id) for release_id, blob in chunk
-                 for key in buckets(np.frombuffer(blob, dtype=np.uint64))])
+def fill_buckets(db: sqlite_utils.Database) -> None:
+    """Insert every stored signature's buckets into ``release_bands`` (a database whose
+    buckets were in the earlier format is migrated so: ``storage.schema``)."""
+    rows = db.execute("SELECT release_id, signature FROM release_signatures ORDER BY release_id")
+    while chunk := rows.fetchmany(10_000):
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO release_bands (bucket, release_id) VALUES (?, ?)",
+            [(key, release_id) for release_id, blob in chunk
+             for key in buckets(np.frombuffer(blob, dtype=np.uint64))])
 
 
 @dataclass

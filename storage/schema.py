@@ -239,7 +239,22 @@ def _ensure_bands(db: sqlite_utils.Database) -> None:
                 db.execute(statement)
             db.execute("INSERT INTO release_bands_merge (upto) SELECT 0 WHERE NOT EXISTS "
                        "(SELECT 1 FROM release_bands_merge)")
-    if "band" in columns:  # the earlier format: rebuilt from the stored signatures
-        from storage import neardup  # numpy: only when there is something to rebuild
+    if "band" in columns:
+        _rebuild_bands(db)
 
-        neardup.rebuild_buckets(db)
+
+def _rebuild_bands(db: sqlite_utils.Database) -> None:
+    """Buckets in the earlier format (``band``, hex ``bucket``: a rowid table and two
+    indexes, four times the size): rebuilt from the stored signatures, in one transaction."""
+    from storage import neardup  # numpy: only when there is something to rebuild
+
+    with db.atomic():
+        if "band" not in {row[1] for row in db.execute("PRAGMA table_info(release_bands)")}:
+            return  # another process did it while this one waited for the lock
+        db.execute("DROP TABLE release_bands")
+        for statement in BANDS_TABLES:
+            db.execute(statement)
+        db.execute("DELETE FROM release_bands_recent")
+        neardup.fill_buckets(db)
+        db.execute("UPDATE release_bands_merge SET upto = "
+                   "(SELECT coalesce(max(release_id), 0) FROM release_signatures)")

@@ -71,6 +71,8 @@ def test_demo_ends_serving_a_searchable_database(tmp_path):
         releases = fetch_json(url + "demo/releases.json?_shape=array&_size=max")
         assert len(releases) == 8  # the seed captures only: 3 OSCE, 2 UN News (the mirror joins one), 3 UN press
         assert {row["source"] for row in releases} == {"osce", "un_news", "un_press"}
+        for release in releases:  # the local sites stay up while the demo serves: links work
+            assert release["title"].split()[0].encode() in fetch(release["url"])
         found = fetch_json(url + "demo/releases.json?_shape=array&_search=Lavrov")
         assert "OSCE Chairperson-in-Office Edi Rama meet" in [row["title"][:40] for row in found]
         assert all("Lavrov" in row["title"] + row["body"] for row in found)

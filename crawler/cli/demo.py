@@ -35,11 +35,12 @@ def demo_command(db_path, serve, host, port) -> None:
     check_writable_db(db_path)
     if serve:
         check_port_free(host, port)
-    try:
-        run_demo(db_path, echo=click.echo)
-    except DemoDatabaseInUse as error:
-        raise click.ClickException(str(error)) from error
-    if serve:
+    def serve_while_the_sites_are_up() -> None:
         from crawler.web.serve import serve as serve_db
 
         serve_db(db_path, host=host, port=port, echo=click.echo)
+
+    try:
+        run_demo(db_path, echo=click.echo, while_up=serve_while_the_sites_are_up if serve else None)
+    except DemoDatabaseInUse as error:
+        raise click.ClickException(str(error)) from error

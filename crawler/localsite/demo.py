@@ -82,8 +82,13 @@ def local_site(spider: str, port: int = 0) -> tuple[str, LocalSite]:
     return setting, site
 
 
-def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOutcome]:
-    """Crawl the local sites twice into ``db_path``; return every crawl's outcome."""
+def run_demo(db_path: str, echo: Callable[[str], None] = print,
+             while_up: Callable[[], None] | None = None) -> list[CrawlOutcome]:
+    """Crawl the local sites twice into ``db_path``; return every crawl's outcome.
+
+    ``while_up`` (serving the database) runs before the local sites stop, so the release
+    URLs the database holds (on their ports) answer while people browse it.
+    """
     prepare_db(db_path)
     before, after = osce_rounds()
     outcomes = []
@@ -102,6 +107,15 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOut
                 outcome = run_crawl(spider, db=db_path, settings=settings, args=args, trigger="demo")
                 echo(f"  {spider}: {outcome.status} (run {outcome.run_id})")
                 outcomes.append(outcome)
+        _report(db_path, echo)
+        if while_up is not None:
+            echo(f"demo: the local sites stay up while you browse (OSCE {site.url}, UN News {un_site.url}, "
+                 f"UN press {press_site.url}): the releases' links work")
+            while_up()
+    return outcomes
+
+
+def _report(db_path: str, echo: Callable[[str], None]) -> None:
     db = open_db(db_path)
     try:
         counts = {t: db.table(t).count for t in ("releases", "release_versions", "release_urls", "list_changes")}
@@ -110,4 +124,3 @@ def run_demo(db_path: str, echo: Callable[[str], None] = print) -> list[CrawlOut
         db.close()
     echo("demo: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     echo("demo: list changes (releasewatch changes):\n" + "\n".join(f"  {line}" for line in timeline_lines(changes)))
-    return outcomes
