@@ -123,3 +123,28 @@ def test_reading_commands_never_load_scrapy_or_twisted(cli_db):
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "loaded: []"
+
+
+def test_search_shows_the_newest_matches_of_many_an_undated_one_by_the_day_first_seen(tmp_path):
+    from freezegun import freeze_time
+
+    from storage import open_db, store_release
+
+    def release(key: str, published: str | None) -> dict:
+        return {"source": "osce", "url": f"https://www.osce.org/pc/{key}", "title": f"Statement {key}",
+                "body": f"The Permanent Council met ({key}).", "published": published}
+
+    db = open_db(tmp_path / "many.db")
+    for n in range(40):  # older matches the search must pass over
+        store_release(db, release(f"old{n}", f"2010-01-{1 + n % 28:02d}"))
+    store_release(db, release("A", "2024-01-10"))
+    store_release(db, release("B", "2023-05-01"))
+    with freeze_time("2023-12-01 08:00:00"):
+        store_release(db, release("C", None))
+    store_release(db, release("D", "2022-01-01"))
+    store_release(db, release("E", "2024-01-10"))
+    db.close()
+    rows = json.loads(run("search", "council", "--db", str(tmp_path / "many.db"), "--json", "--limit", "4").output)
+    # E and A share a date (E stored last); C was first seen on 2023-12-01
+    assert [row["title"] for row in rows] == ["Statement E", "Statement A", "Statement C", "Statement B"]
+    assert all("\u00abcouncil\u00bb" in row["snippet"].lower() for row in rows)
