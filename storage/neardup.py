@@ -252,8 +252,8 @@ def index_release(db: sqlite_utils.Database, release_id: int, sig: np.ndarray | 
         old = db.execute("SELECT signature FROM release_signatures WHERE release_id = ?", [release_id]).fetchone()
         if old:
             rows = [(key, release_id) for key in buckets(np.frombuffer(old[0], dtype=np.uint64))]
-            for table in ("release_bands", "release_bands_recent"):
-                db.conn.executemany(f"DELETE FROM {table} WHERE bucket = ? AND release_id = ?", rows)
+            db.conn.executemany("DELETE FROM release_bands WHERE bucket = ? AND release_id = ?", rows)
+            db.conn.executemany("DELETE FROM release_bands_recent WHERE bucket = ? AND release_id = ?", rows)
             db.execute("DELETE FROM release_signatures WHERE release_id = ?", [release_id])
     if sig is None:
         return
