@@ -201,8 +201,10 @@ def blocks_after(scope, start=None) -> list[Block]:
     state = {"started": start is None}
 
     def flush(tag: str, parts: list[str], linked: list[str], plain: list[str]) -> None:
-        text = clean_text(" ".join(parts)).replace("\n\n", " ")
-        if text and state["started"]:
+        joined = " ".join(parts)
+        # Whitespace between blocks (half the flushes) is never text: skip clean_text.
+        text = clean_text(joined).replace("\n\n", " ") if state["started"] and not joined.isspace() else ""
+        if text:
             links = tuple(t for t in (clean_text(x) for x in linked) if t)
             link_only = bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain))
             blocks.append(Block(tag, text, link_only, links))
