@@ -77,3 +77,14 @@ def test_reading_strict_structured_data_does_not_import_extruct():
             "print(sorted(m for m in ('extruct', 'rdflib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_loading_the_spiders_for_a_crawl_loads_no_heavy_extractor():
+    """Scrapy imports every module of ``spiders/`` for every crawl: trafilatura, htmldate,
+    extruct and rdflib (~11 MB, ~0.4 s) only for the spiders that use them, when they do."""
+    code = ("import os, sys; os.environ['SCRAPY_SETTINGS_MODULE'] = 'crawler.settings'; "
+            "from scrapy.spiderloader import SpiderLoader; from scrapy.utils.project import get_project_settings; "
+            "loader = SpiderLoader.from_settings(get_project_settings()); assert 'osce' in loader.list(); "
+            "print(sorted(m for m in ('extruct', 'rdflib', 'trafilatura', 'htmldate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
