@@ -112,7 +112,7 @@ class Run:
 
 def run_scrapy(label: str, command: list[str], *, cwd: Path, workdir: Path, site: LocalSite,
                env: dict[str, str] | None = None) -> Run:
-    """Run one crawl to its end and measure it (peak RSS of this child via ``wait4``)."""
+    """Run one crawl to its end and measure it (peak RSS: the crawl's own ``VmHWM``)."""
     stats_file = workdir / f"{label}.stats.json"
     log_path = workdir / f"{label}.log"
     command = [*command, "-s", f"BENCH_STATS_FILE={stats_file}"]
@@ -128,8 +128,9 @@ def run_scrapy(label: str, command: list[str], *, cwd: Path, workdir: Path, site
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{label}: crawl wrote no stats (exit {proc.returncode}):\n{tail}")
     stats = json.loads(stats_file.read_text())
-    return Run(label, proc.returncode, stats, usage.ru_maxrss / 1024, wall, cpu, log_path,
-               list(site.log[first_hit:]))
+    # The crawl's own VmHWM: ru_maxrss would be this (larger) process's size at the fork.
+    rss = stats.get("bench/peak_rss_mb") or usage.ru_maxrss / 1024
+    return Run(label, proc.returncode, stats, rss, wall, cpu, log_path, list(site.log[first_hit:]))
 
 
 def _setting_args(settings: dict[str, object]) -> list[str]:
