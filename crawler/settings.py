@@ -96,6 +96,7 @@ EXTENSIONS = {
     "crawler.crawl.watches.WatchLoader": 490,  # before CrawlHealth: `scrapy crawl watch -a name=NAME`
     "crawler.crawl.health.CrawlHealth": 500,
     "crawler.crawl.progress.ProgressReporter": 510,
+    "crawler.crawl.gc_freeze.GcFreeze": 900,  # last: after the others have opened
 }
 SPIDER_CONTRACTS = {
     "crawler.crawl.contracts.FixtureContract": 5,
