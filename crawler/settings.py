@@ -71,6 +71,9 @@ REDIRECT_MAX_TIMES = 5
 # page yields one release, or a listing's ~20 requests, and the pipelines are synchronous:
 # 8 loses no parallelism (docs/benchmarks.md, "The crawl's cost per page").
 CONCURRENT_ITEMS = 8
+# Scrapy re-reads and parses a generator callback's source whenever its cache lost the
+# bound method (~0.35 ms, every few pages); tests/test_crawl_cost.py checks our callbacks once.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass downloader middlewares from high to low priority: these two see a
     # response before the stock RetryMiddleware (550) and RedirectMiddleware (600) act.
