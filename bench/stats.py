@@ -1,9 +1,11 @@
 """A Scrapy stats collector that also writes the final stats to ``BENCH_STATS_FILE`` (JSON).
 
 The benchmarks read ``elapsed_time_seconds`` and ``response_received_count`` from it
-instead of parsing the log, and ``bench/cpu_s``: the CPU time (user + system) the crawl
+instead of parsing the log, ``bench/cpu_s``: the CPU time (user + system) the crawl
 process spent between opening and closing the spider, which load from other processes
-on the machine disturbs far less than the wall time. Set with
+on the machine disturbs far less than the wall time, and ``bench/peak_rss_mb``: the
+process's own peak RSS (``VmHWM``; ``wait4``'s ``ru_maxrss`` keeps the high-water mark
+across ``exec``, so it reports the forking benchmark's own size when that is larger). Set with
 ``-s STATS_CLASS=bench.stats.JsonFileStatsCollector``.
 """
 
@@ -14,6 +16,14 @@ import resource
 from pathlib import Path
 
 from scrapy.statscollectors import MemoryStatsCollector
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux
+        return None
 
 
 def _cpu() -> float:
@@ -28,6 +38,7 @@ class JsonFileStatsCollector(MemoryStatsCollector):
 
     def _persist_stats(self, stats) -> None:
         stats["bench/cpu_s"] = _cpu() - getattr(self, "_cpu_start", 0.0)
+        stats["bench/peak_rss_mb"] = _peak_rss_mb()
         super()._persist_stats(stats)
         path = self._crawler.settings.get("BENCH_STATS_FILE")
         if path:

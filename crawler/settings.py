@@ -66,6 +66,14 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
+# Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output, however few
+# items it holds (100 by default: ~0.5 ms of CPU per page, a fifth of a bare crawl's). A
+# page yields one release, or a listing's ~20 requests, and the pipelines are synchronous:
+# 8 loses no parallelism (docs/benchmarks.md, "The crawl's cost per page").
+CONCURRENT_ITEMS = 8
+# Scrapy re-reads and parses a generator callback's source whenever its cache lost the
+# bound method (~0.35 ms, every few pages); tests/test_crawl_cost.py checks our callbacks once.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass downloader middlewares from high to low priority: these two see a
     # response before the stock RetryMiddleware (550) and RedirectMiddleware (600) act.
@@ -91,6 +99,7 @@ EXTENSIONS = {
     "crawler.crawl.watches.WatchLoader": 490,  # before CrawlHealth: `scrapy crawl watch -a name=NAME`
     "crawler.crawl.health.CrawlHealth": 500,
     "crawler.crawl.progress.ProgressReporter": 510,
+    "crawler.crawl.gc_freeze.GcFreeze": 900,  # last: after the others have opened
 }
 SPIDER_CONTRACTS = {
     "crawler.crawl.contracts.FixtureContract": 5,

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import trafilatura
 from scrapy.http import Response
 
 from crawler.crawl.items import ReleaseItem, ReleaseLoader
@@ -41,6 +40,8 @@ def extract_article(response: Response, source: str = "article") -> ReleaseItem 
     """Title, date, dateline place and main text of an article page (None: no article)."""
     if not hasattr(response, "text"):
         return None  # a PDF or an image, not a page
+    import trafilatura  # here: every crawl imports every spider module (Scrapy's SpiderLoader)
+
     doc = trafilatura.bare_extraction(
         response.text, url=response.url, with_metadata=True, include_comments=False,
         include_tables=False, include_images=False, date_extraction_params=DATE_PARAMS)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.encoding import read_bom
@@ -88,6 +89,10 @@ def page_encoding(body: bytes, declared: str | None) -> str:
 
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Compiled once (``root.xpath(text)`` compiles the expression on every call).
+_MAINS = etree.XPath("//main|//*[@role='main']")
+_MAINS_OR_ARTICLE = etree.XPath("//main|//*[@role='main']|//article")
+_H1_PATHS = tuple(etree.XPath(path) for path in ("//main//h1", "//*[@role='main']//h1", "//article//h1", "//h1"))
 
 
 def parse_html(body: bytes | str, encoding: str | None = None):
@@ -115,7 +120,7 @@ def strip_chrome(root) -> None:
     chrome tags go first (``iter`` by tag runs in C, and the site menu is a big subtree),
     so the roles and class-name hints are only checked on what is left.
     """
-    content = {el for main in root.xpath("//main|//*[@role='main']") for el in main.iterancestors()}
+    content = {el for main in _MAINS(root) for el in main.iterancestors()}
     for el in list(root.iter(*CHROME_TAGS)):
         if el.getparent() is not None and el not in content:
             el.drop_tree()
@@ -134,7 +139,7 @@ def content_root(root, h1=None):
     h1 = h1 if h1 is not None else first_h1(root)
     body = root.find("body") if root.find("body") is not None else root
     if h1 is None:
-        main = root.xpath("//main|//*[@role='main']|//article")
+        main = _MAINS_OR_ARTICLE(root)
         return main[0] if main else body
     node = h1.getparent()
     while node is not None:
@@ -147,8 +152,8 @@ def content_root(root, h1=None):
 
 def first_h1(root):
     """The page's main heading: the first ``h1`` with text, preferring ``main``/``article``."""
-    for path in ("//main//h1", "//*[@role='main']//h1", "//article//h1", "//h1"):
-        for h1 in root.xpath(path):
+    for path in _H1_PATHS:
+        for h1 in path(root):
             if h1.text_content().strip():
                 return h1
     return None
@@ -196,8 +201,10 @@ def blocks_after(scope, start=None) -> list[Block]:
     state = {"started": start is None}
 
     def flush(tag: str, parts: list[str], linked: list[str], plain: list[str]) -> None:
-        text = clean_text(" ".join(parts)).replace("\n\n", " ")
-        if text and state["started"]:
+        joined = " ".join(parts)
+        # Whitespace between blocks (half the flushes) is never text: skip clean_text.
+        text = clean_text(joined).replace("\n\n", " ") if state["started"] and not joined.isspace() else ""
+        if text:
             links = tuple(t for t in (clean_text(x) for x in linked) if t)
             link_only = bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain))
             blocks.append(Block(tag, text, link_only, links))

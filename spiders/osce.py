@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from lxml import etree
 from scrapy.http import Response
 
 from crawler.crawl.items import ListSnapshotItem, ReleaseItem, ReleaseLoader
@@ -58,6 +59,10 @@ def starts_body(block: Block) -> bool:
 
 TIME_XPATH = ("//main//time/@datetime | //article//time/@datetime"
               " | //meta[@property='article:published_time']/@content")
+# Compiled once: an XPath string is compiled again on every ``root.xpath`` call.
+_TIMES = etree.XPath(TIME_XPATH)
+_D7_DATES = etree.XPath(f"{D7_DATE}/@content | {D7_DATE}/text()")
+_D7_SOURCES = etree.XPath(D7_SOURCE)
 
 
 def extract_release(response: Response, source: str = "osce") -> ReleaseItem | None:
@@ -66,9 +71,9 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     if root is None:
         return None
     # Read before read_root strips the chrome (Drupal 7 keeps date and source there).
-    times = root.xpath(TIME_XPATH)
-    d7_dates = root.xpath(f"{D7_DATE}/@content | {D7_DATE}/text()")
-    d7_sources = [str(t).strip() for t in root.xpath(D7_SOURCE) if str(t).strip()]
+    times = _TIMES(root)
+    d7_dates = _D7_DATES(root)
+    d7_sources = [str(t).strip() for t in _D7_SOURCES(root) if str(t).strip()]
     note_structured(response, root)
     page = read_root(root)
     if not page.title:

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import extruct
-import trafilatura
-from htmldate import find_date as htmldate_find
-
 from spiders.article import DATE_PARAMS, headline
 from spiders.extract import parse_html
 from spiders.listing_detect import date_in
@@ -25,6 +21,8 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "PressRelease", "BlogPosting", "Repor
 
 def structured(html: str, url: str) -> dict[str, str]:
     """``headline``/``published`` from JSON-LD and Open Graph, where the page has them."""
+    import extruct  # here: loading every spider module for a crawl must not load rdflib
+
     try:
         data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "opengraph"], uniform=True)
     except Exception:  # malformed JSON-LD must not lose the page
@@ -58,6 +56,9 @@ def _flatten(entries: Any) -> list[dict]:
 def read_release(html: str, url: str, *, listing_title: str | None = None,
                  listing_date: str | None = None) -> dict[str, Any] | None:
     """``{title, published, place, body}`` of a release page (None: no main text)."""
+    import trafilatura
+    from htmldate import find_date as htmldate_find
+
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False,
         include_images=False, date_extraction_params=DATE_PARAMS)

@@ -23,6 +23,11 @@ def test_bench_smoke_runs_and_reports(tmp_path: Path) -> None:
     assert {f["bench"] for f in report["figures"]} >= {"crawl", "incremental", "memory", "ingest",
                                                       "search", "list diff", "listing"}
     figures = {f["name"]: f for f in report["figures"]}
+    # The crawl's peak RSS is its own (VmHWM), not the forking benchmark's; bare Scrapy also
+    # ran with the project's CONCURRENT_ITEMS.
+    site = report["details"]["crawl"]["sites"][0]
+    assert all(run["maxrss_mb"] < 150 for run in site["bare"]), site["bare"]
+    assert site["bare_same_concurrent_items"]["pages"] == site["bare"][0]["pages"]
     # Behaviour, not speed: one new release on the site means exactly one release body fetched.
     assert figures["1 new: release bodies sent"]["value"] == 1
     assert report["details"]["ingest"]["statuses"]["again"] == {"unchanged": 300}
