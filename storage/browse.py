@@ -9,6 +9,9 @@
 - ``release_mirrors``: one row per release seen at more than one URL (how many), kept by
   triggers on ``release_urls``, so "mirrors" reads those releases only instead of grouping
   every URL.
+- ``releases_facet_columns``: an index holding what the releases table's facets read (source,
+  publication date, issuers, fields of work) by id, so the facets of a search read a
+  narrow index entry per match instead of the release's row, body included.
 - ``release_facet_counts``: how many releases have each source, year, issuer and field of
   work, kept by triggers on ``releases``, so the releases table page shows its facets
   without counting every release (``crawler/web/datasette/plugins/counted_facets.py``).
@@ -61,6 +64,7 @@ def _remove(row: str) -> str:
 STATEMENTS = (
     "CREATE INDEX IF NOT EXISTS releases_newest ON releases "
     "(coalesce(published, substr(first_seen, 1, 10)) DESC, first_seen DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS releases_facet_columns ON releases (id, source, published, issuers, fields_of_work)",
     "CREATE TABLE IF NOT EXISTS release_edits (release_id INTEGER PRIMARY KEY, "
     "versions INTEGER NOT NULL, edited_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS release_edits_edited_at ON release_edits (edited_at)",
@@ -103,7 +107,7 @@ BACKFILL = {
               CASE WHEN json_type(r.fields_of_work) = 'array' THEN r.fields_of_work ELSE '[]' END) j)
         ) GROUP BY facet, value""",
 }
-NAMES = ("releases_newest", "release_edits", "release_versions_edits_ai", "release_versions_edits_ad",
+NAMES = ("releases_newest", "releases_facet_columns", "release_edits", "release_versions_edits_ai", "release_versions_edits_ad",
          "release_mirrors", "release_urls_mirrors_ai", "release_urls_mirrors_ad", "release_urls_mirrors_au",
          "release_facet_counts", "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
 
