@@ -22,6 +22,8 @@ fills the summary tables from the rows already stored when it creates them.
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 # The (facet, value) pairs of one releases row, as Datasette counts them: a column facet
@@ -126,6 +128,6 @@ def ensure_browse(db: sqlite_utils.Database) -> None:
 
 
 def _ready(db: sqlite_utils.Database) -> bool:
-    found = db.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({', '.join('?' * len(NAMES))})",
-                       NAMES).fetchone()[0]
+    found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))",
+                       [json.dumps(NAMES)]).fetchone()[0]
     return found == len(NAMES)
