@@ -33,6 +33,8 @@ QUERIES = [
     ({"_search": "OSCE", "source": "osce"}, False),
     ({"_search": "OSCE", "year__gte": "2020"}, False),
     ({"_search": "OSCE", "issuers__arraycontains": "OSCE Secretariat"}, False),
+    ({"_search": "OSCE", "_where": "id > 1"}, False),
+    ({"_search": "OSCE", "_where": "(id in (select rowid from releases_fts where title match 'OSCE'))"}, False),
 ]
 
 
