@@ -109,8 +109,8 @@ BACKFILL = {
               CASE WHEN json_type(r.fields_of_work) = 'array' THEN r.fields_of_work ELSE '[]' END) j)
         ) GROUP BY facet, value""",
 }
-NAMES = ("releases_newest", "releases_facet_columns", "release_edits", "release_versions_edits_ai", "release_versions_edits_ad",
-         "release_mirrors", "release_urls_mirrors_ai", "release_urls_mirrors_ad", "release_urls_mirrors_au",
+NAMES = ("releases_newest", "releases_facet_columns", "release_edits", "release_versions_edits_ai",
+         "release_versions_edits_ad", "release_mirrors", "release_urls_mirrors_ai", "release_urls_mirrors_ad", "release_urls_mirrors_au",
          "release_facet_counts", "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
 
 

@@ -17,9 +17,9 @@ match's values from the ``releases_facet_columns`` index (``storage/browse.py``)
 than its row, body included: on 500,000 releases a match's row is a page of its own, the
 index entries of 40 matches share one (the year as ``substr(published, 1, 4)``, what the
 generated column is: SQLite does not read a generated column from an index). Half the time
-of the four queries on the rows. A search matching more than ``SEARCH_FACET_LIMIT`` releases has its
-facets reported as timed out at once, as Datasette reports a facet that ran out of time:
-counting them would take longer than ``facet_time_limit_ms`` anyway.
+of the four queries on the rows. A search matching more than ``SEARCH_FACET_LIMIT``
+releases has its facets reported as timed out at once, as Datasette reports a facet that
+ran out of time: counting them would take longer than ``facet_time_limit_ms`` anyway.
 """
 
 from __future__ import annotations
