@@ -6,6 +6,12 @@
 - ``release_edits``: one row per release with more than one version (how many, when last
   edited), kept by triggers on ``release_versions``, so "edited releases" and its feed
   look at the edited releases only, not at every version.
+- ``release_mirrors``: one row per release seen at more than one URL (how many), kept by
+  triggers on ``release_urls``, so "mirrors" reads those releases only instead of grouping
+  every URL.
+- ``releases_facet_columns``: an index holding what the releases table's facets read (source,
+  publication date, issuers, fields of work) by id, so the facets of a search read a
+  narrow index entry per match instead of the release's row, body included.
 - ``release_facet_counts``: how many releases have each source, year, issuer and field of
   work, kept by triggers on ``releases``, so the releases table page shows its facets
   without counting every release (``crawler/web/datasette/plugins/counted_facets.py``).
@@ -15,6 +21,8 @@ fills the summary tables from the rows already stored when it creates them.
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlite_utils
 
@@ -39,6 +47,13 @@ _EDITS_OF = """
     WHERE release_id = {row}.release_id GROUP BY release_id HAVING count(*) > 1
     ON CONFLICT (release_id) DO UPDATE SET versions = excluded.versions, edited_at = excluded.edited_at;"""
 
+# A release's row in release_mirrors, from its URLs: there while it has more than one.
+_MIRRORS_OF = """
+    DELETE FROM release_mirrors WHERE release_id = {row}.release_id;
+    INSERT INTO release_mirrors (release_id, urls)
+    SELECT release_id, count(*) FROM release_urls
+    WHERE release_id = {row}.release_id GROUP BY release_id HAVING count(*) > 1;"""
+
 
 def _add(row: str) -> str:
     return _ADD.format(values=_FACET_VALUES.format(row=row))
@@ -51,6 +66,7 @@ def _remove(row: str) -> str:
 STATEMENTS = (
     "CREATE INDEX IF NOT EXISTS releases_newest ON releases "
     "(coalesce(published, substr(first_seen, 1, 10)) DESC, first_seen DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS releases_facet_columns ON releases (id, source, published, issuers, fields_of_work)",
     "CREATE TABLE IF NOT EXISTS release_edits (release_id INTEGER PRIMARY KEY, "
     "versions INTEGER NOT NULL, edited_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS release_edits_edited_at ON release_edits (edited_at)",
@@ -58,6 +74,13 @@ STATEMENTS = (
     + _EDITS_OF.format(row="new") + " END",
     "CREATE TRIGGER IF NOT EXISTS release_versions_edits_ad AFTER DELETE ON release_versions BEGIN"
     " DELETE FROM release_edits WHERE release_id = old.release_id;" + _EDITS_OF.format(row="old") + " END",
+    "CREATE TABLE IF NOT EXISTS release_mirrors (release_id INTEGER PRIMARY KEY, urls INTEGER NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS release_urls_mirrors_ai AFTER INSERT ON release_urls BEGIN"
+    + _MIRRORS_OF.format(row="new") + " END",
+    "CREATE TRIGGER IF NOT EXISTS release_urls_mirrors_ad AFTER DELETE ON release_urls BEGIN"
+    + _MIRRORS_OF.format(row="old") + " END",
+    "CREATE TRIGGER IF NOT EXISTS release_urls_mirrors_au AFTER UPDATE OF release_id ON release_urls BEGIN"
+    + _MIRRORS_OF.format(row="old") + _MIRRORS_OF.format(row="new") + " END",
     "CREATE TABLE IF NOT EXISTS release_facet_counts (facet TEXT NOT NULL, value TEXT NOT NULL, "
     "count INTEGER NOT NULL, PRIMARY KEY (facet, value))",
     "CREATE TRIGGER IF NOT EXISTS releases_facets_ai AFTER INSERT ON releases BEGIN" + _add("new") + " END",
@@ -70,6 +93,9 @@ BACKFILL = {
         INSERT OR REPLACE INTO release_edits (release_id, versions, edited_at)
         SELECT release_id, count(*), max(seen_at) FROM release_versions
         GROUP BY release_id HAVING count(*) > 1""",
+    "release_mirrors": """
+        INSERT INTO release_mirrors (release_id, urls)
+        SELECT release_id, count(*) FROM release_urls GROUP BY release_id HAVING count(*) > 1""",
     "release_facet_counts": """
         INSERT INTO release_facet_counts (facet, value, count)
         SELECT facet, value, count(*) FROM (
@@ -83,7 +109,8 @@ BACKFILL = {
               CASE WHEN json_type(r.fields_of_work) = 'array' THEN r.fields_of_work ELSE '[]' END) j)
         ) GROUP BY facet, value""",
 }
-NAMES = ("releases_newest", "release_edits", "release_versions_edits_ai", "release_versions_edits_ad",
+NAMES = ("releases_newest", "releases_facet_columns", "release_edits", "release_versions_edits_ai",
+         "release_versions_edits_ad", "release_mirrors", "release_urls_mirrors_ai", "release_urls_mirrors_ad", "release_urls_mirrors_au",
          "release_facet_counts", "releases_facets_ai", "releases_facets_ad", "releases_facets_au")
 
 
@@ -101,6 +128,6 @@ def ensure_browse(db: sqlite_utils.Database) -> None:
 
 
 def _ready(db: sqlite_utils.Database) -> bool:
-    found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?, ?, ?, ?, ?, ?)",
-                       NAMES).fetchone()[0]
+    found = db.execute("SELECT count(*) FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))",
+                       [json.dumps(NAMES)]).fetchone()[0]
     return found == len(NAMES)

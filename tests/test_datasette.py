@@ -485,7 +485,8 @@ def test_edit_summary_kept_by_triggers_and_filled_on_migration(tmp_path):
     db.close()
 
 
-@pytest.mark.parametrize("query", ["", "?source=osce", "?_search=Kosovo", "?year=2007"])
+@pytest.mark.parametrize("query", ["", "?source=osce", "?_search=Kosovo", "?year=2007", "?_search=OSCE", "?_search=the",
+                                   "?_search=OSCE&source=osce", "?_search=OSCE&_searchmode=raw"])
 async def test_counted_facets_equal_datasettes_own(known, query):
     """Facets read from the summary table (unfiltered) or counted on fewer columns
     (filtered) show what Datasette's own facets count on the same rows."""

@@ -7,7 +7,8 @@ switch, and one line says so. The configuration is data shipped in
 ``crawler/web/datasette/``: ``metadata.yaml`` (descriptions, facets, sorting, hidden tables,
 canned queries, Atom feeds and the dashboard), ``plugins/`` (the release diff page and
 its bounded word diff, ``html_escape`` and ``search_terms`` SQL functions, highlighted
-snippets and list cells, counted facets, the planned table search, memory-mapped reads)
+snippets and list cells, counted facets, the planned table search and its count from the
+search index, memory-mapped reads)
 and ``templates/`` (a release's page as a document, the search order, folded column
 help). docs/browsing.md.
 """
