@@ -130,7 +130,10 @@ def test_database_locked_by_another_writer_makes_the_crawl_wait_not_drop(db_path
     open_db(db_path).close()
     releases = osce.generated_releases(30)
     with LocalSite(slow_site(releases, delay=0.2)) as site:
-        crawl = start_crawl(site, db_path)
+        # Two requests at a time: the releases trickle in (about ten a second) and are
+        # stored in several batches, so the other writer takes the lock mid-crawl; with 16,
+        # all 30 could land in the first batch, before the locker ever gets in.
+        crawl = start_crawl(site, db_path, CONCURRENT_REQUESTS="2", CONCURRENT_REQUESTS_PER_DOMAIN="2")
         locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db_path)], stdout=subprocess.PIPE, text=True)
         output = crawl.communicate(timeout=120)[0]
         stored_when_locked = int(locker.communicate(timeout=30)[0])
