@@ -97,8 +97,9 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str,
     """The ``(start, end)`` spans, merged, of the runs of ``spider`` whose stored releases
     a run with ``scope`` must not stop at: every run that did not end ``ok`` with that
     same scope (failed, degraded, killed, still running, or partial by another argument),
-    unless an ``ok`` run with that scope started after it ended (that run paged past
-    what it stored down to trusted releases, so no gap is left below them).
+    unless an ``ok`` run with that scope started after it ended, or in the second it ended
+    (that run paged past what it stored down to trusted releases, so no gap is left below
+    them).
 
     A running run's span is open (``end`` = ``"~"``, after any timestamp); a closed run
     without ``finished_at`` (marked abandoned by an older version) ends where the next
@@ -117,7 +118,10 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str,
     ).fetchall()
     spans: list[tuple[str, str]] = []
     for start, end in rows:
-        if end < healed_before:
+        # An ok run that started in the very second this run ended healed it too: either it
+        # started after it (timestamps are whole seconds), or while it was still running,
+        # when its span was open, so the ok run paged past it all the same.
+        if end <= healed_before:
             continue
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], end))

@@ -137,7 +137,8 @@ def test_hitting_the_listing_page_cap_degrades_the_run_with_the_reason(db_path):
         assert scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url}).returncode == 0
         again = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url, "RELEASEWATCH_MAX_LISTING_PAGES": "1"})
     assert again.scalar("SELECT count(*) FROM releases") == 30
-    assert [r["status"] for r in again.rows("SELECT status FROM crawl_runs ORDER BY id")] == ["degraded", "ok", "ok"]
+    assert [r["status"] for r in again.rows("SELECT status FROM crawl_runs ORDER BY id")] == ["degraded", "ok", "ok"], \
+        again.rows("SELECT id, status, reason, started_at, finished_at, scope FROM crawl_runs ORDER BY id")
 
 
 # --- 2: two crawls of one spider share the HTTP cache file ---------------------------------

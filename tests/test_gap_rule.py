@@ -302,3 +302,21 @@ def test_a_run_that_starts_in_the_second_the_last_one_stored_trusts_what_it_stor
     assert trusted_known_urls(db, "osce", "", exclude_run=2) == {"https://example.org/pc/1"}
     # Another run still at work in that second is distrusted, as before.
     assert trusted_known_urls(db, "osce", "") == set()
+
+
+def test_an_ok_run_that_started_in_the_second_a_bad_run_ended_heals_it(tmp_path):
+    """Whole seconds again: a degraded run ends at :10 and the next run, ok, starts at :10.
+    It paged past the degraded run (after it, or while its span was open), so what both
+    stored is trusted; before, the degraded run's span stayed distrusted, and the next
+    incremental run paged on (a capped one ended degraded: CI saw it)."""
+    db = open_db(tmp_path / "rw.db")
+    at = "2026-01-01T00:00:10Z"
+    db.table("crawl_runs").insert_all([
+        {"id": 1, "spider": "osce", "status": "degraded", "scope": "", "started_at": "2026-01-01T00:00:00Z",
+         "finished_at": at},
+        {"id": 2, "spider": "osce", "status": "ok", "scope": "", "started_at": at, "finished_at": at},
+        {"id": 3, "spider": "osce", "status": "degraded", "scope": "", "started_at": at,
+         "finished_at": "2026-01-01T00:00:20Z"},
+    ])
+    # run 3 began in the second run 2 started, and ended after it: still distrusted
+    assert distrusted_spans(db, "osce", "") == [(at, "2026-01-01T00:00:20Z")]
