@@ -118,9 +118,9 @@ def distrusted_spans(db: sqlite_utils.Database, spider: str, scope: str,
     ).fetchall()
     spans: list[tuple[str, str]] = []
     for start, end in rows:
-        # An ok run that started in the very second this run ended healed it too: either it
-        # started after it (timestamps are whole seconds), or while it was still running,
-        # when its span was open, so the ok run paged past it all the same.
+        # An ok run that started in the very second this run ended healed it too: whole
+        # seconds cannot tell which came first, and a run started right after another (by
+        # the scheduler, a script) shares its last second (docs/reliability.md).
         if end <= healed_before:
             continue
         if spans and start <= spans[-1][1]:
