@@ -29,8 +29,10 @@ UN_NEWS_FEEDS = _env("UN_NEWS_FEEDS", "/feed/subscribe/en/news/all/rss.xml")
 UN_PRESS_BASE_URL = _env("UN_PRESS_BASE_URL", "https://press.un.org")
 # Where conditional-GET validators and cached bodies live; default: next to the DB.
 RELEASEWATCH_HTTPCACHE_DIR = _env("RELEASEWATCH_HTTPCACHE_DIR", "")
-# Listing pages to follow at most in one run (a runaway pager is a bug, not news).
-RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "500"))
+# Listing pages to follow at most in one run: 20,000 pages hold an archive of a few hundred
+# thousand releases; a longer back-fill stops there as a degraded run that says so. A pager
+# that goes round (pages repeating what the run listed) stops at once (crawler/crawl/middlewares.py).
+RELEASEWATCH_MAX_LISTING_PAGES = int(_env("RELEASEWATCH_MAX_LISTING_PAGES", "20000"))
 # A tracked list that changes by more than this many entries at once is recorded only
 # when the next crawl sees the same (storage/lists.py: a half-broken menu is not news).
 RELEASEWATCH_LIST_MAX_CHANGES = int(_env("RELEASEWATCH_LIST_MAX_CHANGES", "3"))

@@ -77,7 +77,7 @@ class ReleaseSpider(scrapy.Spider):
         if cls.base_url_setting:
             spider.base_url = crawler.settings.get(cls.base_url_setting).rstrip("/")
             spider.allowed_domains = [urlsplit(spider.base_url).hostname]
-        spider.max_listing_pages = crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES", 500)
+        spider.max_listing_pages = crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES", 20_000)
         return spider
 
     def url(self, path: str) -> str:

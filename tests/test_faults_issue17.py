@@ -287,3 +287,18 @@ def test_pages_in_charsets_libxml2_does_not_know_are_stored_with_the_right_text(
     stored = {r["url"].removeprefix(site.url): r["title"] for r in result.rows("SELECT url, title FROM releases")}
     assert stored == {rel.path: rel.title for rel in releases}
     assert result.rows("SELECT status FROM crawl_runs") == [{"status": "ok"}], result.output
+
+
+def test_a_pager_that_goes_round_stops_when_its_pages_repeat_and_the_run_is_ok(db_path):
+    from crawler.localsite import osce
+
+    pages = osce.build_site(osce.generated_releases(30), per_page=10)
+    last = pages["/press-releases?page=2"].body
+    nav = '<li class="pager__item pager__item--next"><a href="?page={n}" rel="next">Next ›</a></li></ul></nav>'
+    for n in range(2, 60):  # past the end, the site answers with its last page, and a Next link
+        pages[f"/press-releases?page={n}"] = Page(last.replace("</ul></nav>", nav.format(n=n + 1), 1))
+    with LocalSite(pages) as site:
+        result = scrapy_crawl("osce", db_path, {"OSCE_BASE_URL": site.url})
+        assert site.hits("/press-releases?page=3") and not site.hits("/press-releases?page=4")
+    assert result.scalar("SELECT count(*) FROM releases") == 30
+    assert result.rows("SELECT status FROM crawl_runs") == [{"status": "ok"}], result.output

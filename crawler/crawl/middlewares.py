@@ -39,6 +39,7 @@ class StopAtKnownMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.known: set[str] = set()
+        self.listed: dict[object, set[str]] = {}  # listing (``listing_key``) -> release URLs it linked
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -63,21 +64,39 @@ class StopAtKnownMiddleware:
         """Whether the run pages on regardless of known releases (``-a full=1``)."""
         return bool(getattr(self.crawler.spider, "full", False))
 
+    def listing_key(self, response: Response, chain: str) -> object:
+        """Which listing of this run ``response`` is a page of (``chain``: its first page's URL)."""
+        return chain
+
     def process_spider_output(self, response: Response, result: Iterable, spider: Spider | None = None):
         if not response.meta.get("listing"):
             yield from result
             return
         output = list(result)
         all_known = False
+        releases = [canonical_url(r.url) for r in output if isinstance(r, Request) and r.meta.get("release")]
         if not self.pages_on(response):
-            releases = [r for r in output if isinstance(r, Request) and r.meta.get("release")]
             known = self.known_for(response)
-            all_known = bool(releases) and all(canonical_url(r.url) in known for r in releases)
+            all_known = bool(releases) and all(url in known for url in releases)
+        # A page that links only releases its listing linked already in this run is a pager
+        # going round (a page past the end answering with the last one, a loop): the
+        # listing has ended, whatever the pager says. (Per listing: two listings of one
+        # spider, such as two UN bodies', may share releases.)
+        chain = response.meta.get("listing_chain", response.url)
+        listed = self.listed.setdefault(self.listing_key(response, chain), set())
+        repeated = bool(releases) and listed.issuperset(releases)
+        listed.update(releases)
         for entry in output:
             if isinstance(entry, Request) and entry.meta.get("next_page"):
+                entry.meta["listing_chain"] = chain
                 if all_known:
                     self.crawler.stats.inc_value("releasewatch/stopped_at_known")
                     logger.info("every release on %s is known: not paging further", response.url)
+                    continue
+                if repeated:
+                    self.crawler.stats.inc_value("releasewatch/stopped_at_repeat")
+                    logger.info("%s links only releases listed before in this run: not paging further",
+                                response.url)
                     continue
                 if entry.meta.get("beyond_cap"):  # a runaway pager, or a back-fill cut short
                     cap = self.crawler.settings.getint("RELEASEWATCH_MAX_LISTING_PAGES")

@@ -159,6 +159,9 @@ class DistributedStopAtKnownMiddleware(StopAtKnownMiddleware):
     def pages_on(self, response: Response) -> bool:
         return bool(response.meta.get(FULL)) or super().pages_on(response)
 
+    def listing_key(self, response: Response, chain: str) -> object:
+        return response.meta.get(RUN), chain  # a worker serves many runs
+
 
 # --- item pipeline ----------------------------------------------------------------
 class HandoffPipeline:
