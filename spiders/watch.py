@@ -78,9 +78,11 @@ class WatchSpider(ReleaseSpider):
                          listing.signature, listing.next_url or "none")
         for row in listing.rows:
             yield self.release_request(row)
-        if listing.next_url and page + 1 < self.max_listing_pages and listing.next_url != response.url:
+        if listing.next_url and listing.next_url != response.url:
+            # Past the cap the request is still yielded, marked, as the built-in spiders do:
+            # the stop-at-known middleware drops it, as a problem unless the page was all known.
             yield self.request(listing.next_url, self.parse_listing, listing=True, next_page=True, page=page + 1,
-                               rows=listing.signature)
+                               rows=listing.signature, beyond_cap=page + 1 >= self.max_listing_pages)
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
         from spiders.watch_extract import read_release

@@ -148,3 +148,13 @@ def test_the_watch_commands_load_neither_scrapy_nor_twisted():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=WAIT_S)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_a_watch_listing_longer_than_the_cap_is_a_degraded_run_that_says_so(tmp_path):
+    with press_room_site("eeas") as (site, room):
+        assert len(room.listing_pages) > 1
+        assert releasewatch("watch", "add", site.url + room.listing, "--name", "eeas",
+                            "--db", str(tmp_path / "rw.db"), cwd=tmp_path).returncode == 0
+        scrapy_crawl("watch", tmp_path / "rw.db", {"RELEASEWATCH_MAX_LISTING_PAGES": "1"}, {"name": "eeas"})
+    (run,) = rows(tmp_path, "SELECT status, reason FROM crawl_runs")
+    assert run["status"] == "degraded" and "listing cap reached: stopped after 1 pages" in run["reason"]
