@@ -166,12 +166,14 @@ def test_crawler_stays_on_its_domain_and_obeys_robots(osce_site, db_path):
     assert result.rows("SELECT status FROM crawl_runs")[0]["status"] == "degraded"
 
 
-def test_scrapy_check_contracts_pass():
+def test_scrapy_check_contracts_pass(tmp_path):
     import subprocess
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "osce"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files"),
+                                                   "RELEASEWATCH_DB": str(tmp_path / "rw.db")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK" in proc.stderr
+    assert not (tmp_path / "rw.db").exists()  # a check is not a crawl: nothing recorded

@@ -153,15 +153,17 @@ def test_story_page_without_a_story_degrades_the_run(un_news_site, db_path):
     assert run["status"] == "degraded" and KOSOVO.path in run["reason"]
 
 
-def test_scrapy_check_contracts_pass():
+def test_scrapy_check_contracts_pass(tmp_path):
     import subprocess
     import sys
 
     from tests.conftest import ROOT
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files")},
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "check", "un_news", "article"], cwd=ROOT, env={**os.environ, "RELEASEWATCH_FIXTURES": str(ROOT / "tests" / "files"),
+                                                   "RELEASEWATCH_DB": str(tmp_path / "rw.db")},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Ran 8 contracts" in proc.stderr and "OK" in proc.stderr, proc.stderr  # feed, story, article
+    assert not (tmp_path / "rw.db").exists()  # a check is not a crawl: nothing recorded
 
 
 @pytest.mark.parametrize("un_news_site", ["live"], indirect=True)
