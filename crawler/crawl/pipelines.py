@@ -1,22 +1,26 @@
-"""Item pipelines: check an item is complete, then store it (``storage.write``, as the ingester does)."""
+"""Item pipelines: check an item is complete, then hand it to the crawl's writer process
+(``storage.writer``, which stores it with ``storage.write`` as the ingester does)."""
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
-import sqlite3
-from collections import Counter
+import os
+from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.spiders import Spider
-from twisted.internet.task import LoopingCall
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import ProcessProtocol
 
+import storage
 from crawler.crawl.items import ListSnapshotItem, ReleaseItem
 from crawler.crawl.problems import report_problem, stop_crawl
-from storage import neardup, open_db
+from storage import writer
 from storage.lists import MAX_CHANGES
-from storage.write import LIST, RELEASE, store_item
+from storage.write import LIST, RELEASE
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +49,21 @@ class ValidationPipeline:
 
 
 class StoragePipeline:
-    """Store releases and list snapshots in SQLite, several items per transaction.
+    """Store releases and list snapshots through the crawl's writer process (``storage.writer``).
 
-    Items are written in batches: a commit every ``RELEASEWATCH_BATCH_SIZE`` items or
-    every ``RELEASEWATCH_BATCH_SECONDS``, whichever comes first, and when the spider
-    closes. Each item is still all-or-nothing (a savepoint inside the batch). A killed
-    crawl loses at most the uncommitted batch: those URLs are not in ``release_urls``,
-    so the next incremental run does not stop at them and fetches them again.
+    The writer runs beside the crawl (another core stores while this one downloads and
+    extracts) and commits in batches: every ``RELEASEWATCH_BATCH_SIZE`` items, at most
+    ``RELEASEWATCH_BATCH_SECONDS`` after a batch began, and when the spider closes (which
+    waits for it). Each item is all-or-nothing. A killed crawl loses only what it had not
+    handed over: the writer stores what it received, then exits. URLs not stored are not in
+    ``release_urls``, so the next incremental run fetches them again.
     ``RELEASEWATCH_BATCH_SIZE=1`` commits every item on its own.
 
-    A write the database refuses (disk full, read-only, locked beyond the busy timeout)
-    stops the crawl as failed (``crawler.crawl.problems.stop_crawl``); the open batch is rolled back.
-    The run's counts (new, changed, unchanged, list changes) grow only when a batch
-    commits: they say what was stored, never what a rolled-back batch held.
+    At most ``backlog`` items wait for the writer: beyond, items wait (the crawl slows to the
+    writer's pace rather than hold an archive in memory). A write the database refuses (disk
+    full, read-only, locked beyond the busy timeout), or a writer that dies, stops the crawl
+    as failed (``crawler.crawl.problems.stop_crawl``). The run's counts (new, changed,
+    unchanged, list changes) grow only when a batch commits: they say what was stored.
     """
 
     def __init__(self, crawler: Crawler):
@@ -66,83 +72,124 @@ class StoragePipeline:
         self.batch_size = max(1, crawler.settings.getint("RELEASEWATCH_BATCH_SIZE", 100))
         self.batch_seconds = crawler.settings.getfloat("RELEASEWATCH_BATCH_SECONDS", 1.0)
         self.max_changes = crawler.settings.getint("RELEASEWATCH_LIST_MAX_CHANGES", MAX_CHANGES)
-        self.db = None
-        self.pending = 0
-        self.uncommitted: Counter = Counter()  # stats of the open batch, added at its commit
-        self.timer: LoopingCall | None = None
+        self.backlog = 4 * self.batch_size + 16
+        self.writer: WriterProcess | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.db = open_db(self.db_path)
-        neardup.load()
-        if self.batch_size > 1 and self.batch_seconds > 0:
-            self.timer = LoopingCall(self.commit)
-            self.timer.start(self.batch_seconds, now=False)
+        self.writer = WriterProcess(self, writer.command(
+            self.db_path, batch_size=self.batch_size, batch_seconds=self.batch_seconds,
+            max_changes=self.max_changes))
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        if self.timer is not None and self.timer.running:
-            self.timer.stop()
-        if self.db is not None:
-            self.commit()
-            self.db.close()
-
-    def commit(self) -> None:
-        """Commit the open batch, if any (a refused commit fails the crawl, see ``refuse``)."""
-        if self.db is not None and self.db.conn.in_transaction:
-            try:
-                self.db.conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                self.refuse(self.db_path, error)
-                return
-        self.pending = 0
-        self.count_committed()
-
-    def count_committed(self) -> None:
-        """Add what the batch just committed to the run's stats."""
-        for key, value in self.uncommitted.items():
-            self.crawler.stats.inc_value(key, value)
-        self.uncommitted.clear()
+    async def close_spider(self, spider: Spider | None = None) -> None:
+        if self.writer is not None:
+            await maybe_deferred_to_future(self.writer.finish())
 
     def process_item(self, item, spider: Spider | None = None):
-        try:
-            if self.batch_size > 1 and not self.db.conn.in_transaction:
-                # IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather
-                # than fail later when a read transaction cannot be upgraded.
-                self.db.conn.execute("BEGIN IMMEDIATE")
-            result = self._store(item)
-        except sqlite3.Error as error:
-            raise DropItem(self.refuse(item.get("url", "?"), error)) from error
-        self.pending += 1
-        if self.pending >= self.batch_size or not self.db.conn.in_transaction:
-            self.commit()  # (without a batch, store_item committed: count it now)
-        return result
-
-    def refuse(self, url: str, error: sqlite3.Error) -> str:
-        """Roll back the open batch and stop the crawl as failed; return the reason."""
-        if self.db is not None and self.db.conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.conn.execute("ROLLBACK")
-        self.pending = 0
-        self.uncommitted.clear()
-        reason = f"cannot write to the database {self.db_path}: {error}"
-        stop_crawl(self.crawler, url, reason, finish_reason="storage_error")
-        return reason
-
-    def _store(self, item):
-        stats, counts = self.crawler.stats, self.uncommitted
+        writer = self.writer
+        if writer.ended and not writer.failed:
+            writer.failed = "the writer process stopped before the crawl's end"
+            self.on_failure(item.get("url", "?"), writer.failed)
+        if writer.failed:
+            raise DropItem(f"not stored: {writer.failed}")
         kind = LIST if isinstance(item, ListSnapshotItem) else RELEASE
-        result = store_item(self.db, kind, item, run_id=stats.get_value("releasewatch/run_id"),
-                            max_changes=self.max_changes)
-        if kind == RELEASE:
-            counts[f"releasewatch/items_{result.counts_as}"] += 1
-            counts[f"releasewatch/store/{result.status}"] += 1
-            logger.debug("%s %s -> release %s", result.status, item["url"], result.release_id)
-        else:
-            counts["releasewatch/list_changes"] += len(result.changes)
-            counts[f"releasewatch/lists/{result.status}"] += 1
-            if result.problem:
-                report_problem(self.crawler, item.get("url", item["list"]), result.problem)
+        writer.send({"kind": kind, "item": dict(item),
+                     "run_id": self.crawler.stats.get_value("releasewatch/run_id")})
+        if writer.waiting >= self.backlog:
+            return self._after_backlog(item)
         return item
+
+    async def _after_backlog(self, item):
+        await maybe_deferred_to_future(self.writer.caught_up(self.backlog // 2))
+        return item
+
+    # --- what the writer says -------------------------------------------------------
+    def on_commit(self, report: dict) -> None:
+        """A batch is permanent: add it to the run's stats, report its problems."""
+        for key, value in report.get("counts", {}).items():
+            self.crawler.stats.inc_value(f"releasewatch/{key}", value)
+        for url, reason in report.get("problems", []):
+            report_problem(self.crawler, url, reason)
+
+    def on_failure(self, url: str, reason: str) -> None:
+        stop_crawl(self.crawler, url, reason, finish_reason="storage_error")
+
+    def on_done(self, report: dict) -> None:
+        self.crawler.stats.set_value("releasewatch/writer_peak_rss_mb", report.get("peak_rss_mb"))
+
+
+class WriterProcess(ProcessProtocol):
+    """The writer process and its pipes: JSON lines each way (``storage.writer``)."""
+
+    def __init__(self, pipeline: StoragePipeline, command: list[str]):
+        self.pipeline = pipeline
+        self.sent = self.stored = 0
+        self.failed: str | None = None
+        self.ended = False
+        self.buffer = b""
+        self.waiters: list[tuple[int, Deferred]] = []
+        self.finished: Deferred = Deferred()
+        from twisted.internet import reactor  # the crawl's (installed by Scrapy), not a default one
+
+        root = str(Path(storage.__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        reactor.spawnProcess(self, command[0], command, env=env, childFDs={0: "w", 1: "r", 2: 2})
+
+    @property
+    def waiting(self) -> int:
+        """Items sent and not yet committed."""
+        return self.sent - self.stored
+
+    def send(self, message: dict) -> None:
+        self.transport.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
+        self.sent += 1
+
+    def caught_up(self, waiting: int) -> Deferred:
+        """Fires when at most ``waiting`` items wait for the writer (or it has ended)."""
+        deferred: Deferred = Deferred()
+        if self.ended or self.waiting <= waiting:
+            deferred.callback(None)
+        else:
+            self.waiters.append((waiting, deferred))
+        return deferred
+
+    def finish(self) -> Deferred:
+        """Close the writer's input; fires once it committed everything and exited."""
+        if not self.ended:
+            self.transport.closeStdin()
+        return self.finished
+
+    def outReceived(self, data: bytes) -> None:
+        *lines, self.buffer = (self.buffer + data).split(b"\n")
+        for line in lines:
+            self.on_line(json.loads(line))
+        self._wake()
+
+    def on_line(self, report: dict) -> None:
+        if "refused" in report:
+            self.failed = report["refused"]
+            self.pipeline.on_failure(report.get("url", "?"), report["refused"])
+        elif report.get("done"):
+            self.pipeline.on_done(report)
+        else:
+            self.stored += report.get("stored", 0)
+            self.pipeline.on_commit(report)
+
+    def outConnectionLost(self) -> None:
+        """The writer exited (its output ended): all it said has been read."""
+        self.ended = True
+        if self.waiting and not self.failed:
+            self.failed = f"the writer process stopped with {self.waiting} item(s) not stored"
+            self.pipeline.on_failure(str(self.pipeline.db_path), self.failed)
+        self._wake()
+        if not self.finished.called:
+            self.finished.callback(None)
+
+    def _wake(self) -> None:
+        ready = [d for limit, d in self.waiters if self.ended or self.waiting <= limit]
+        self.waiters = [(limit, d) for limit, d in self.waiters if d not in ready]
+        for deferred in ready:
+            deferred.callback(None)
