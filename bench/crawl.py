@@ -14,9 +14,10 @@ Both spiders crawl the same site on the same local server in the same run, alter
 
 Both get 16 concurrent requests (per domain too) with ``DOWNLOAD_DELAY=0``, AutoThrottle
 off and robots.txt obeyed. Throughput is pages/s over Scrapy's own ``elapsed_time_seconds``
-(process start-up is not crawling). The server runs in this process, so this process's
-CPU time during a crawl is the server's: reported as its share of one core, to show the
-server is not the bottleneck.
+(process start-up is not crawling; the wait for the writer process to commit the last batch
+is). CPU per page is reported too, the crawl's and its writer process's added. The server
+runs in this process, so this process's CPU time during a crawl is the server's: reported
+as its share of one core, to show the server is not the bottleneck.
 
 Then, on the database of the last full crawl, two incremental runs: nothing changed,
 and one new release; the server's request log says what was downloaded.
@@ -91,7 +92,8 @@ class Run:
 
     @property
     def cpu_s(self) -> float:
-        return float(self.stats.get("bench/cpu_s") or 0.0)
+        """The crawl's CPU and its writer process's (``storage/writer.py``)."""
+        return float(self.stats.get("bench/cpu_s") or 0.0) + float(self.stats.get("releasewatch/writer/cpu_s") or 0.0)
 
     @property
     def pages_per_cpu_s(self) -> float:
@@ -128,8 +130,9 @@ def run_scrapy(label: str, command: list[str], *, cwd: Path, workdir: Path, site
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{label}: crawl wrote no stats (exit {proc.returncode}):\n{tail}")
     stats = json.loads(stats_file.read_text())
-    # The crawl's own VmHWM: ru_maxrss would be this (larger) process's size at the fork.
-    rss = stats.get("bench/peak_rss_mb") or usage.ru_maxrss / 1024
+    # The crawl's own VmHWM (ru_maxrss would be this larger process's size at the fork), plus
+    # its writer process's: the two peaks added, an upper bound of what they held at once.
+    rss = (stats.get("bench/peak_rss_mb") or usage.ru_maxrss / 1024) + (stats.get("releasewatch/writer/peak_rss_mb") or 0)
     return Run(label, proc.returncode, stats, rss, wall, cpu, log_path, list(site.log[first_hit:]))
 
 
@@ -215,8 +218,8 @@ def run(report: Report, smoke: bool) -> None:
                                  note=f"bare Scrapy {max(r.maxrss_mb for r in bare_runs):.0f} MB"))
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
-        report.add(check("crawl", f"CPU ratio at {large:,} / at {small:,} releases",
-                         ratios[large] / ratios[small], "x", ">= 1x (cost per page flat)",
+        report.add(check("crawl", f"throughput ratio at {large:,} / at {small:,} releases",
+                         ratios[large] / ratios[small], "x", ">= 1x (no slower per page)",
                          lambda v: v >= 1.0))
 
 
@@ -257,7 +260,7 @@ def _same_concurrent_items(report: Report, size: int, site: LocalSite, workdir: 
 
 
 def _throughput(report: Report, size: int, bare_runs: list[Run], our_runs: list[Run]) -> float:
-    """Report one site's throughput figures; return the pages per CPU-second ratio."""
+    """Report one site's throughput figures; return the throughput ratio (the goal's)."""
     bare_wall = median([r.pages_per_s for r in bare_runs])
     ours_wall = median([r.pages_per_s for r in our_runs])
     wall_ratio = median([o.pages_per_s / b.pages_per_s for b, o in zip(bare_runs, our_runs, strict=True)])
@@ -275,12 +278,13 @@ def _throughput(report: Report, size: int, bare_runs: list[Run], our_runs: list[
               "baseline", note=f"server CPU {median([r.server_share for r in bare_runs]):.0%} of a core"),
         check("crawl", f"{size:,} formulaic releases: scrapy crawl osce", ours_wall, "pages/s", "",
               note=f"server CPU {median([r.server_share for r in our_runs]):.0%} of a core"),
-        check("crawl", f"{size:,}: ours / bare, pages per CPU-second", cpu_ratio, "x", f">= {RATIO_GOAL}x",
-              lambda v: v >= RATIO_GOAL, note="the crawl is CPU-bound: robust to load"),
         check("crawl", f"{size:,}: ours / bare, pages/s (median of rounds)", wall_ratio, "x",
-              f">= {RATIO_GOAL}x", lambda v: v >= RATIO_GOAL, note="wall clock: other load on the machine shows"),
+              f">= {RATIO_GOAL}x", lambda v: v >= RATIO_GOAL,
+              note="throughput, the goal; wall clock: other load on the machine shows"),
+        check("crawl", f"{size:,}: ours / bare, pages per CPU-second", cpu_ratio, "x", "",
+              note="information: all the CPU, the crawl's and its writer process's"),
     )
-    return cpu_ratio
+    return wall_ratio
 
 
 def _incremental(report: Report, site: LocalSite, releases: list[osce.Release], db: Path, workdir: Path,

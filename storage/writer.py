@@ -15,7 +15,7 @@ Items are committed in batches: every ``batch_size`` items, ``batch_seconds`` af
 batch began, and when the input ends. Output, one JSON object a line, after each commit:
 ``{"stored": n, "counts": {...}, "problems": [[url, reason], ...]}``: what the commit made
 permanent (counts say new/changed/unchanged releases and list outcomes). At the end of
-the input: ``{"done": true, "peak_rss_mb": x}``, exit 0.
+the input: ``{"done": true, "cpu_s": x, "peak_rss_mb": y}``, exit 0.
 
 A write the database refuses (disk full, read-only, locked beyond the busy timeout)
 rolls the batch back, is answered ``{"refused": reason, "url": url}``, and ends the
@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import select
 import sqlite3
 import sys
@@ -138,18 +139,13 @@ def messages(fd: int, wait: Any) -> Iterator[dict[str, Any] | None]:
                 yield json.loads(line)
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (``VmHWM``), in MB."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def usage() -> dict[str, float]:
+    """This process's CPU seconds and peak resident memory (``VmHWM``) in MB."""
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = rusage.ru_maxrss / 1024
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        peak = next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), peak)
+    return {"cpu_s": round(rusage.ru_utime + rusage.ru_stime, 3), "peak_rss_mb": round(peak, 1)}
 
 
 def serve(writer: BatchWriter, batch_seconds: float, fd: int, out: Any) -> int:
@@ -191,7 +187,7 @@ def serve(writer: BatchWriter, batch_seconds: float, fd: int, out: Any) -> int:
         return REFUSED_EXIT
     finally:
         writer.close()
-    say({"done": True, "peak_rss_mb": round(peak_rss_mb(), 1)})
+    say({"done": True, **usage()})
     return 0
 
 

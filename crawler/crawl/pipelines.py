@@ -118,7 +118,9 @@ class StoragePipeline:
         stop_crawl(self.crawler, url, reason, finish_reason="storage_error")
 
     def on_done(self, report: dict) -> None:
-        self.crawler.stats.set_value("releasewatch/writer_peak_rss_mb", report.get("peak_rss_mb"))
+        """The writer's own cost (the crawl's stats and ``bench/`` count it with the crawl's)."""
+        for key in ("cpu_s", "peak_rss_mb"):
+            self.crawler.stats.set_value(f"releasewatch/writer/{key}", report.get(key))
 
 
 class WriterProcess(ProcessProtocol):
