@@ -28,14 +28,14 @@ def test_robots_txt_that_disallows_the_listing_fails_the_run_with_the_reason(osc
 
 def test_requests_to_a_site_are_spaced_by_the_download_delay(db_path):
     """The project's own DOWNLOAD_DELAY and AutoThrottle (not the tests' fast settings):
-    RANDOMIZE_DOWNLOAD_DELAY waits 0.5-1.5 x the delay, AutoThrottle never goes below it."""
+    DOWNLOAD_DELAY_JITTER waits 0.5-1.5 x the delay, AutoThrottle never goes below it."""
     delay = project.DOWNLOAD_DELAY
     assert delay >= 0.5
     with LocalSite(osce.build_site(osce.seed_releases()[:1])) as site:
         result = scrapy_crawl("osce", db_path, {
             "OSCE_BASE_URL": site.url, "DOWNLOAD_DELAY": delay,
             "AUTOTHROTTLE_ENABLED": int(project.AUTOTHROTTLE_ENABLED),
-            "RANDOMIZE_DOWNLOAD_DELAY": int(project.RANDOMIZE_DOWNLOAD_DELAY)})
+            "DOWNLOAD_DELAY_JITTER": project.DOWNLOAD_DELAY_JITTER})
     assert result.rows("SELECT status FROM crawl_runs")[0]["status"] == "ok"
     arrivals = sorted(hit.at for hit in site.log)
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
