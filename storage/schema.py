@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,6 +175,21 @@ def check_ours(db: sqlite_utils.Database, path: str | os.PathLike) -> None:
 
 
 DEFAULT_DB = "releasewatch.db"  # when neither --db nor RELEASEWATCH_DB names one
+
+
+def unwritable(path: str | os.PathLike) -> str | None:
+    """Why a crawl could not write the database at ``path`` (its folder or the file is
+    read-only), or None. A folder that does not exist yet is not checked: ``open_db``
+    creates it."""
+    file = Path(path)
+    if file.parent.is_dir():
+        try:
+            tempfile.TemporaryFile(dir=file.parent).close()  # SQLite also writes -wal/-shm files here
+        except OSError as exc:
+            return f"cannot write to the database {path}: {exc.strerror or exc} in {file.parent}"
+    if file.exists() and not os.access(file, os.W_OK):
+        return f"cannot write to the database {path}: read-only file"
+    return None
 
 
 def open_db(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Database:

@@ -85,6 +85,16 @@ def test_writing_commands_refuse_a_read_only_directory_in_one_line(read_only_dir
     one_line(fresh.stderr, "Read-only file system")
 
 
+def test_scrapy_crawl_refuses_a_read_only_database_in_one_line(read_only_dir):
+    """Not three tracebacks and a run failed for a reason it does not say."""
+    db = read_only_dir / "rw.db"
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "osce", "-s", f"RELEASEWATCH_DB={db}",
+                           "-s", "OSCE_BASE_URL=http://127.0.0.1:9"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    one_line(proc.stderr, f"Error: cannot write to the database {db}: Read-only file system in {read_only_dir}")
+
+
 # --- 2. local copies of the sites -----------------------------------------------------
 
 def _first_lines(command: list[str], count: int) -> list[str]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import click
 import sqlite_utils
 
-from storage.schema import BUSY_TIMEOUT_MS, DEFAULT_DB
+from storage.schema import BUSY_TIMEOUT_MS, DEFAULT_DB, unwritable
 
 
 def database(configured: str | None = None) -> str:
@@ -58,18 +57,11 @@ def open_reading_db(path: str | os.PathLike) -> sqlite_utils.Database:
 
 def check_writable_db(path: str | os.PathLike) -> None:
     """Refuse (one line) a database whose directory is missing or cannot be written."""
-    file = Path(path)
-    folder = file.parent
+    folder = Path(path).parent
     if not folder.is_dir():
         raise click.ClickException(f"directory {folder} does not exist (check --db {path})")
-    try:
-        tempfile.TemporaryFile(dir=folder).close()  # SQLite also writes -wal/-shm files here
-    except OSError as exc:
-        raise click.ClickException(f"cannot write to the database {path}: {exc.strerror or exc} "
-                                   f"in {folder} (give --db a writable location)") from None
-    if file.exists() and not os.access(file, os.W_OK):
-        raise click.ClickException(f"cannot write to the database {path}: read-only file "
-                                   "(give --db a writable location)")
+    if problem := unwritable(path):
+        raise click.ClickException(f"{problem} (give --db a writable location)")
 
 
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
