@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.db import DescIndex
 
 from storage.browse import ensure_browse
 from storage.normalize import utcnow  # noqa: F401  (the schema's time format; storage.utcnow)
@@ -33,7 +34,10 @@ TABLES: dict[str, dict] = {
         },
         "pk": "id",
         "not_null": {"source", "url", "content_hash", "first_seen", "last_seen"},
-        "indexes": [["content_hash"], ["source", "published"], ["published"], ["url"], ["first_seen"]],
+        # published DESC: walked forward, newest first with ties in id order, which is the
+        # order Datasette's next pages assume (``order by published desc, id``).
+        "indexes": [["content_hash"], ["source", DescIndex("published")], [DescIndex("published")], ["url"],
+                    ["first_seen"]],
     },
     "release_urls": {
         "columns": {
@@ -241,11 +245,22 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             for column, kind in spec["columns"].items():
                 if column not in have:
                     table.add_column(column, kind)
+        _drop_reversed_indexes(db, name, spec.get("indexes", []))
         for columns in spec.get("indexes", []):
             table.create_index(columns, if_not_exists=True)
     _ensure_bands(db)
     ensure_search(db)
     ensure_browse(db)
+
+
+def _drop_reversed_indexes(db: sqlite_utils.Database, table: str, indexes: list[list]) -> None:
+    """Drop an index whose columns run the other way than ``indexes`` says (an earlier
+    ``published`` ascending): ``ensure_schema`` then creates it as it should be."""
+    for columns in indexes:
+        name = "idx_{}_{}".format(table, "_".join(columns))
+        have = [(row[2], bool(row[3])) for row in db.execute(f"PRAGMA index_xinfo([{name}])") if row[5]]
+        if have and have != [(str(column), isinstance(column, DescIndex)) for column in columns]:
+            db.execute(f"DROP INDEX [{name}]")
 
 
 def _ensure_bands(db: sqlite_utils.Database) -> None:

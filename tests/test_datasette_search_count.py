@@ -115,3 +115,60 @@ async def test_only_the_projects_datasette_counts_from_the_index(path):
     await answer(ours(path), f"{DB}/releases.json?_search=OSCE")
     theirs = (await answer(bare(path), f"{DB}/releases.json?_search=OSCE&_trace=1")).json()
     assert count_sql(theirs).startswith(TABLE_COUNT)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """More releases than the plugin's probe window, many on the same day, some undated:
+    a word in every release, in one in three, in one in a hundred, in none."""
+    path = tmp_path_factory.mktemp("probe") / "releasewatch.db"
+    db = open_db(path)
+    with db.atomic():
+        for n in range(600):
+            words = ["common"] + (["third"] if n % 3 == 0 else []) + (["rare"] if n % 100 == 7 else [])
+            store_release(db, {"source": "osce", "url": f"https://www.osce.org/pc/{n}", "title": f"Statement {n}",
+                               "body": f"Statement number {n} on {' '.join(words)} matters, day {n % 7}.",
+                               "published": None if n % 50 == 0 else f"2020-01-{1 + n // 40:02d}"})
+    db.close()
+    return path
+
+
+async def pages(ds: Datasette, path: str) -> list[int]:
+    """The ids of every page of ``path``, following ``next_url``."""
+    ids: list[int] = []
+    while path:
+        data = (await answer(ds, path)).json()
+        ids += [row[0] for row in data["rows"]]
+        path = data["next_url"] and data["next_url"].split("localhost", 1)[1]
+    return ids
+
+
+@pytest.mark.parametrize("term", ["common", "third", "rare", "nothingmatches", "common third"])
+@pytest.mark.parametrize("size", ["5", "25", "100"])
+async def test_a_search_page_is_bare_datasettes_page_whichever_way_it_is_found(archive, term, size):
+    """The first page, looked for among the newest releases first (a common word) or by
+    Datasette's own query (a rarer one), is bare Datasette's page, ties and undated included."""
+    query = urlencode({"_search": term, "_size": size})
+    theirs = (await answer(bare(archive), f"{DB}/releases.json?{query}&_trace=1")).json()
+    mine = (await answer(ours(archive), f"{DB}/releases.json?{query}&_trace=1")).json()
+    assert [row[0] for row in mine["rows"]] == [row[0] for row in theirs["rows"]]
+    assert mine["next_url"] == theirs["next_url"]
+    assert mine["filtered_table_rows_count"] == theirs["filtered_table_rows_count"]
+    sql = [t["sql"] for t in mine["_trace"]["traces"] if t["sql"].startswith("select id, source")]
+    probed = [q for q in sql if "limit 200) as newest" in q]
+    assert len(probed) == 1  # every first page of a search is looked for among the newest first
+    # When the newest 200 hold the page (+1, for the next link), Datasette's query does not run:
+    # 200 of 200 match "common", about 66 "third"; "rare" and the rest take Datasette's query.
+    found_there = term == "common" or term in ("third", "common third") and int(size) < 66
+    assert (len(sql) == 1) == found_there
+
+
+@pytest.mark.parametrize("term", ["common", "third", "rare"])
+async def test_every_match_is_on_exactly_one_page(archive, term):
+    """Paging through a search of releases on the same days: every match once, in bare
+    Datasette's order (the first page used to list the day's releases by id descending, and
+    the next pages, by id ascending, repeated some and never showed others)."""
+    path = f"{DB}/releases.json?{urlencode({'_search': term, '_size': 25})}"
+    mine, theirs = await pages(ours(archive), path), await pages(bare(archive), path)
+    assert mine == theirs
+    assert len(mine) == len(set(mine)) == {"common": 600, "third": 200, "rare": 6}[term]

@@ -15,6 +15,15 @@ query above (and the same with ``_searchmode=raw`` or ``_search_title=``) is sen
 index's count; every other query, a search with any other filter included, is untouched.
 The page, its ``filtered_table_rows_count``, its links and its facets are what Datasette
 gives (tests/test_datasette_search_count.py compares them with a bare Datasette).
+
+The page itself, newest first (``... where +id in (select rowid from releases_fts where
+...) order by published desc limit N``), makes SQLite list every match before it walks the
+``published`` index: 40-60 ms for a common word at 500,000 releases. So the same page is
+first looked for among the newest ``PROBE`` releases, each checked against the index
+(``exists``, some microseconds each): when N of them match, they are the page, the same
+rows in the same order (ties by id, as Datasette's next pages order them, and as the
+``published`` index, descending, gives them); otherwise (a rarer word) Datasette's own
+query runs, which is fast for few matches.
 """
 
 from __future__ import annotations
@@ -34,6 +43,28 @@ SEARCH_COUNT = re.compile(
     r"where ((?:[^()]|\([^()]*\))*)\) ")
 
 
+# Datasette's first page of a search, newest first (the shape search_filter.py gives it).
+SEARCH_PAGE = re.compile(
+    rf"select (?P<columns>[\w, \[\]]+) from {TABLE} where \+id in \(select rowid from {FTS_TABLE} "
+    r"where (?P<match>(?:[^()]|\([^()]*\))*)\) order by published desc limit (?P<limit>\d+)")
+PROBE = 200
+
+
+def newest_probe(sql: str) -> tuple[str, int] | None:
+    """The search page looked for among the newest ``PROBE`` releases, and its row count
+    (the page when every row is there); None for any other query."""
+    found = SEARCH_PAGE.fullmatch(sql)
+    if not found or int(found["limit"]) > PROBE:
+        return None
+    # The newest PROBE releases in the published index's order (newest first, ties by id:
+    # the order of Datasette's next pages), read in that order until the page is full.
+    newest = f"(select id from {TABLE} order by published desc, id limit {PROBE}) as newest"
+    page = (f"select id from {newest} where exists (select 1 from {FTS_TABLE} "
+            f"where {FTS_TABLE}.rowid = newest.id and {found['match']}) limit {found['limit']}")
+    return (f"select {found['columns']} from {TABLE} where id in ({page}) order by published desc, id",
+            int(found["limit"]))
+
+
 def index_count(sql: str) -> str:
     """The search index's count for Datasette's count of a search, else ``sql`` unchanged."""
     found = SEARCH_COUNT.fullmatch(sql)
@@ -41,9 +72,14 @@ def index_count(sql: str) -> str:
 
 
 def counting_from_index(execute):
-    """``Database.execute`` with the search count sent to the index."""
+    """``Database.execute`` with the search count sent to the index, and the first page
+    of a search looked for among the newest releases first."""
     @functools.wraps(execute)
     async def wrapped(sql, *args, **kwargs):
+        if probe := newest_probe(sql):
+            results = await execute(probe[0], *args, **kwargs)
+            if len(results.rows) == probe[1]:
+                return results
         return await execute(index_count(sql), *args, **kwargs)
 
     return wrapped
