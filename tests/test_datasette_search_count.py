@@ -172,3 +172,10 @@ async def test_every_match_is_on_exactly_one_page(archive, term):
     mine, theirs = await pages(ours(archive), path), await pages(bare(archive), path)
     assert mine == theirs
     assert len(mine) == len(set(mine)) == {"common": 600, "third": 200, "rare": 6}[term]
+
+
+@pytest.mark.parametrize("query", [{"_size": 25}, {"source": "osce", "_size": 25}])
+async def test_paging_the_table_shows_every_release_once(archive, query):
+    """Newest first without a search too (the published indexes walked newest first)."""
+    ids = await pages(ours(archive), f"{DB}/releases.json?{urlencode(query)}")
+    assert len(ids) == len(set(ids)) == 600
