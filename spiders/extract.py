@@ -109,16 +109,26 @@ def parse_html(body: bytes | str, encoding: str | None = None):
     """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty).
 
     Bytes are decoded here (``page_encoding``, undecodable bytes replaced) and lxml gets
-    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``).
+    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``). Valid
+    UTF-8 that starts with markup (most pages) goes to libxml2 as it is, told it is UTF-8
+    (which overrides any ``<meta charset>``, as for text): the same tree without decoding
+    the page and encoding it again (~50 us a page).
     """
     if isinstance(body, bytes):
-        body = body.decode(page_encoding(body, encoding), errors="replace").lstrip("\ufeff")
+        charset = page_encoding(body, encoding)
+        start = body.lstrip()[:5]  # a BOM, an XML declaration or odd whitespace: as text
+        if charset == "utf-8" and start[:1] == b"<" and start != b"<?xml":
+            return _parse(body, etree.HTMLParser(remove_comments=True, encoding="utf-8"))
+        body = body.decode(charset, errors="replace").lstrip("\ufeff")
     if not body.strip():
         return None
-    parser = etree.HTMLParser(remove_comments=True)
+    return _parse(XML_DECLARATION.sub("", body, count=1), etree.HTMLParser(remove_comments=True))
+
+
+def _parse(markup: bytes | str, parser: etree.HTMLParser):
     parser.set_element_class_lookup(_HTML_CLASSES)
     try:
-        return lxml_html.document_fromstring(XML_DECLARATION.sub("", body, count=1), parser=parser)
+        return lxml_html.document_fromstring(markup, parser=parser)
     except (ParserError, ValueError):
         return None
 
