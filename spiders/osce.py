@@ -45,8 +45,11 @@ PARTNER_LISTS = {
 }
 CLOSED_LINK = "Closed field activities"
 # Drupal 7 class names (docs/sites.md, "osce.org"): read when the labels are missing.
-D7_DATE = "//span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
-D7_SOURCE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]//a/text()"
+# ``/descendant::x[test]`` is ``//x[test]`` (no test here is positional), twice as fast in
+# libxml2, which gives ``//`` with a predicate no shortcut (extract.ROLE_MAIN).
+D7_DATE = "/descendant::span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
+D7_SOURCE = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]"
+             "//a/text()")
 
 
 def starts_body(block: Block) -> bool:
@@ -58,7 +61,7 @@ def starts_body(block: Block) -> bool:
 
 
 TIME_XPATH = ("//main//time/@datetime | //article//time/@datetime"
-              " | //meta[@property='article:published_time']/@content")
+              " | /descendant::meta[@property='article:published_time']/@content")
 # Compiled once: an XPath string is compiled again on every ``root.xpath`` call.
 _TIMES = etree.XPath(TIME_XPATH)
 _D7_DATES = etree.XPath(f"{D7_DATE}/@content | {D7_DATE}/text()")
