@@ -227,11 +227,12 @@ def blocks_after(scope, start=None) -> list[Block]:
     """
     blocks: list[Block] = []
     state = {"started": start is None}
+    holds_start = set(start.iterancestors()) if start is not None else set()  # kept alive: same proxies
 
     def flush(tag: str, parts: list[str], linked: list[str], plain: list[str]) -> None:
-        joined = " ".join(parts)
+        joined = " ".join(parts) if state["started"] else ""
         # Whitespace between blocks (half the flushes) is never text: skip clean_text.
-        text = clean_text(joined).replace("\n\n", " ") if state["started"] and not joined.isspace() else ""
+        text = clean_text(joined).replace("\n\n", " ") if joined and not joined.isspace() else ""
         if text:
             links = tuple(t for t in (clean_text(x) for x in linked) if t)
             link_only = bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain))
@@ -254,7 +255,7 @@ def blocks_after(scope, start=None) -> list[Block]:
                 following = child.getnext()
                 if following is not None and following.tag == "br" and not (child.tail or "").strip():
                     flush(el.tag, parts, linked, plain)  # <br><br>: a paragraph break
-            elif child.tag in BLOCK_TAGS or child is start or _contains(child, start):
+            elif child.tag in BLOCK_TAGS or child is start or child in holds_start:
                 flush(el.tag, parts, linked, plain)
                 walk(child)
             else:
@@ -267,10 +268,6 @@ def blocks_after(scope, start=None) -> list[Block]:
 
     walk(scope)
     return blocks
-
-
-def _contains(el, target) -> bool:
-    return target is not None and is_inside(target, el)
 
 
 def is_inside(el, ancestor) -> bool:
@@ -303,6 +300,11 @@ def read_root(root) -> Page:
 
 def label_pattern(labels: Iterable[str]) -> re.Pattern:
     """A pattern for ``Label:`` (colon optional) at the start of a block."""
+    return _label_pattern(tuple(labels))
+
+
+@functools.lru_cache(maxsize=64)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
     alternatives = "|".join(re.escape(label).replace(r"\ ", r"\s+") for label in labels)
     return re.compile(rf"^(?P<label>{alternatives})\s*(?::\s*(?P<value>.*)|$)", re.I)
 
