@@ -181,3 +181,18 @@ def test_find_date_finds_what_the_plain_alternation_finds(pieces):
     text = "".join(pieces)
     expected = next((iso for m in plain.finditer(text) if (iso := parse_date(m.group(0)))), None)
     assert find_date(text) == expected
+
+
+@PROPERTY
+@given(st.sampled_from(["", "Wednesday, ", "Tue, ", "The text of a paragraph, " * 3]), DATE_LIKE,
+       st.sampled_from(["", " 10:00:00 +0000", " GMT", " and the rest of a paragraph" * 3]))
+def test_parse_date_skips_only_strptime_calls_that_cannot_match(before, date_like, after):
+    """A text longer than any date format (a paragraph) is not tried against them."""
+    from unittest import mock
+
+    from storage import normalize
+
+    text = before + date_like + after
+    with mock.patch.object(normalize, "_DATE_FORMATS_MAX_CHARS", 10**9):
+        unbounded = parse_date(text)
+    assert parse_date(text) == unbounded
