@@ -101,6 +101,7 @@ EXTENSIONS = {
     "crawler.crawl.watches.WatchLoader": 490,  # before CrawlHealth: `scrapy crawl watch -a name=NAME`
     "crawler.crawl.health.CrawlHealth": 500,
     "crawler.crawl.progress.ProgressReporter": 510,
+    "crawler.crawl.log_level.RootLogLevel": 520,  # debug lines nobody shows are not made
     "crawler.crawl.gc_freeze.GcFreeze": 900,  # last: after the others have opened
 }
 SPIDER_CONTRACTS = {

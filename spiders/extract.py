@@ -10,12 +10,14 @@ labels sit in ``dt``/``dd``, ``div``s, list items or one line of text.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 from w3lib.encoding import read_bom
 
@@ -89,25 +91,45 @@ def page_encoding(body: bytes, declared: str | None) -> str:
 
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-# Compiled once (``root.xpath(text)`` compiles the expression on every call).
-_MAINS = etree.XPath("//main|//*[@role='main']")
-_MAINS_OR_ARTICLE = etree.XPath("//main|//*[@role='main']|//article")
-_H1_PATHS = tuple(etree.XPath(path) for path in ("//main//h1", "//*[@role='main']//h1", "//article//h1", "//h1"))
+# Compiled once (``root.xpath(text)`` compiles the expression on every call). ``role="main"``
+# elements are found as the parents of such attributes: libxml2 tests ``//*[@role='main']``'s
+# predicate on every element of the page, 5x slower (60 us on a 17 kB page).
+ROLE_MAIN = "//@role[.='main']/.."
+_MAINS = etree.XPath(f"//main|{ROLE_MAIN}")
+_MAINS_OR_ARTICLE = etree.XPath(f"//main|{ROLE_MAIN}|//article")
+_H1_PATHS = tuple(etree.XPath(path) for path in ("//main//h1", f"{ROLE_MAIN}//h1", "//article//h1", "//h1"))
+# Every element is an lxml.html ``HtmlElement`` (text_content, drop_tree), chosen in C:
+# lxml.html's own lookup calls Python for each element the code touches (3x slower walks),
+# to give forms, inputs and labels their own classes, which extraction never uses.
+_HTML_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+    pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity)
 
 
 def parse_html(body: bytes | str, encoding: str | None = None):
     """An lxml tree that survives truncated or malformed HTML and wrong charsets (None if empty).
 
     Bytes are decoded here (``page_encoding``, undecodable bytes replaced) and lxml gets
-    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``).
+    text: libxml2 knows fewer encodings than Python (``euc_jp``, ``utf-16-le``). Valid
+    UTF-8 that starts with markup (most pages) goes to libxml2 as it is, told it is UTF-8
+    (which overrides any ``<meta charset>``, as for text): the same tree without decoding
+    the page and encoding it again (~50 us a page).
     """
     if isinstance(body, bytes):
-        body = body.decode(page_encoding(body, encoding), errors="replace").lstrip("\ufeff")
+        charset = page_encoding(body, encoding)
+        start = body.lstrip()[:5]  # a BOM, an XML declaration or odd whitespace: as text
+        if charset == "utf-8" and start[:1] == b"<" and start != b"<?xml":
+            return _parse(body, etree.HTMLParser(remove_comments=True, encoding="utf-8"))
+        body = body.decode(charset, errors="replace").lstrip("\ufeff")
     if not body.strip():
         return None
-    parser = lxml_html.HTMLParser(remove_comments=True)
+    return _parse(XML_DECLARATION.sub("", body, count=1), etree.HTMLParser(remove_comments=True))
+
+
+def _parse(markup: bytes | str, parser: etree.HTMLParser):
+    parser.set_element_class_lookup(_HTML_CLASSES)
     try:
-        return lxml_html.document_fromstring(XML_DECLARATION.sub("", body, count=1), parser=parser)
+        return lxml_html.document_fromstring(markup, parser=parser)
     except (ParserError, ValueError):
         return None
 
@@ -127,11 +149,18 @@ def strip_chrome(root) -> None:
     doomed = [
         el for el in root.iter()
         if not isinstance(el.tag, str) or (el.get("role") or "") in CHROME_ROLES
-        or el.get("aria-hidden") == "true" or CHROME_CLASS_HINTS.search(el.get("class") or "")
+        or el.get("aria-hidden") == "true" or _chrome_class(el.get("class") or "")
     ]
     for el in doomed:
         if el.getparent() is not None and el not in content:
             el.drop_tree()
+
+
+@functools.lru_cache(maxsize=4096)
+def _chrome_class(value: str) -> bool:
+    """Whether a ``class`` attribute hints at a widget: a site repeats the same few
+    attributes on every page, and the search costs 1-3 us each (~40 us a page)."""
+    return CHROME_CLASS_HINTS.search(value) is not None
 
 
 def content_root(root, h1=None):
@@ -159,6 +188,13 @@ def first_h1(root):
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def css(selector: str) -> CSSSelector:
+    """``selector`` compiled once: ``el.cssselect(selector)`` translates it to XPath and
+    compiles that on every call (~10 us each)."""
+    return CSSSelector(selector, translator="html")
+
+
 def css_texts(root, *selectors: str) -> list[str]:
     """Texts of the elements matching the first CSS selector that matches anything.
 
@@ -166,11 +202,17 @@ def css_texts(root, *selectors: str) -> list[str]:
     none matches (``css_texts(root, ".field--name-title", "h1")``).
     """
     for selector in selectors:
-        texts = [clean_text(el.text_content()).replace("\n\n", " ") for el in root.cssselect(selector)]
+        texts = [clean_text(el.text_content()).replace("\n\n", " ") for el in css(selector)(root)]
         texts = [t for t in texts if t]
         if texts:
             return texts
     return []
+
+
+_TIMES_IN = etree.XPath(".//time/@datetime")
+_DATE_METAS = etree.XPath("/descendant::meta[@property='article:published_time' or @itemprop='datePublished'"
+                          " or @name='dcterms.date' or @name='DC.date']/@content")
+_ANY_TIMES = etree.XPath("//main//time/@datetime | //article//time/@datetime | //time/@datetime")
 
 
 def page_date(root) -> str | None:
@@ -179,10 +221,7 @@ def page_date(root) -> str | None:
     h1 = first_h1(root)
     scope = content_root(root, h1)
     for values in (
-            scope.xpath(".//time/@datetime") if h1 is not None else [],
-            root.xpath("//meta[@property='article:published_time' or @itemprop='datePublished' "
-                       "or @name='dcterms.date' or @name='DC.date']/@content"),
-            root.xpath("//main//time/@datetime | //article//time/@datetime | //time/@datetime")):
+            _TIMES_IN(scope) if h1 is not None else [], _DATE_METAS(root), _ANY_TIMES(root)):
         for value in values:
             iso = parse_date(value)
             if iso:
@@ -199,11 +238,12 @@ def blocks_after(scope, start=None) -> list[Block]:
     """
     blocks: list[Block] = []
     state = {"started": start is None}
+    holds_start = set(start.iterancestors()) if start is not None else set()  # kept alive: same proxies
 
     def flush(tag: str, parts: list[str], linked: list[str], plain: list[str]) -> None:
-        joined = " ".join(parts)
+        joined = " ".join(parts) if state["started"] else ""
         # Whitespace between blocks (half the flushes) is never text: skip clean_text.
-        text = clean_text(joined).replace("\n\n", " ") if state["started"] and not joined.isspace() else ""
+        text = clean_text(joined).replace("\n\n", " ") if joined and not joined.isspace() else ""
         if text:
             links = tuple(t for t in (clean_text(x) for x in linked) if t)
             link_only = bool(links) and not re.sub(r"[\W_]+", "", " ".join(plain))
@@ -226,7 +266,7 @@ def blocks_after(scope, start=None) -> list[Block]:
                 following = child.getnext()
                 if following is not None and following.tag == "br" and not (child.tail or "").strip():
                     flush(el.tag, parts, linked, plain)  # <br><br>: a paragraph break
-            elif child.tag in BLOCK_TAGS or child is start or _contains(child, start):
+            elif child.tag in BLOCK_TAGS or child is start or child in holds_start:
                 flush(el.tag, parts, linked, plain)
                 walk(child)
             else:
@@ -239,10 +279,6 @@ def blocks_after(scope, start=None) -> list[Block]:
 
     walk(scope)
     return blocks
-
-
-def _contains(el, target) -> bool:
-    return target is not None and is_inside(target, el)
 
 
 def is_inside(el, ancestor) -> bool:
@@ -275,6 +311,11 @@ def read_root(root) -> Page:
 
 def label_pattern(labels: Iterable[str]) -> re.Pattern:
     """A pattern for ``Label:`` (colon optional) at the start of a block."""
+    return _label_pattern(tuple(labels))
+
+
+@functools.lru_cache(maxsize=64)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
     alternatives = "|".join(re.escape(label).replace(r"\ ", r"\s+") for label in labels)
     return re.compile(rf"^(?P<label>{alternatives})\s*(?::\s*(?P<value>.*)|$)", re.I)
 
@@ -369,7 +410,7 @@ def listing_rows(root, page_url: str, path_pattern: re.Pattern | None = None,
             return links
         return [a for a in links if path_pattern.search(path(a.get("href")))]
 
-    bookmarks = tree.xpath("//a[@rel='bookmark'][@href]")
+    bookmarks = _BOOKMARKS(tree)
     candidates = bookmarks or matching(
         _heading_links(tree)) or matching(tree.xpath("//a[@href]"))
     if not bookmarks:  # guessed from the markup: a sidebar's links are not the listing's
@@ -421,6 +462,11 @@ def _listed_links_inside(links: list) -> dict:
     return inside
 
 
+# ``/descendant::x[test]``: ``//x[test]``, twice as fast in libxml2 (spiders/osce.py, D7_DATE).
+_BOOKMARKS = etree.XPath("/descendant::a[@rel='bookmark'][@href]")
+_NEXT_PATHS = tuple(etree.XPath(path) for path in (
+    "/descendant::a[@rel='next']/@href", "/descendant::link[@rel='next']/@href",
+    "/descendant::li[contains(@class,'next')]//a/@href"))
 NEXT_TEXT = re.compile(r"^\s*(next|next page|older|more|›|»|>|next\s*[›»>])\s*$", re.I)
 
 
@@ -428,9 +474,8 @@ def next_page_url(root, page_url: str) -> str | None:
     """The pager's next page: ``rel=next``, a ``next`` item, or a ``Next`` link."""
     from urllib.parse import urljoin
 
-    for path in ("//a[@rel='next']/@href", "//link[@rel='next']/@href",
-                 "//li[contains(@class,'next')]//a/@href"):
-        found = root.xpath(path)
+    for path in _NEXT_PATHS:
+        found = path(root)
         if found:
             return urljoin(page_url, found[0].strip())
     for a in root.xpath("//a[@href]"):

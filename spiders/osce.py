@@ -45,8 +45,11 @@ PARTNER_LISTS = {
 }
 CLOSED_LINK = "Closed field activities"
 # Drupal 7 class names (docs/sites.md, "osce.org"): read when the labels are missing.
-D7_DATE = "//span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
-D7_SOURCE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]//a/text()"
+# ``/descendant::x[test]`` is ``//x[test]`` (no test here is positional), twice as fast in
+# libxml2, which gives ``//`` with a predicate no shortcut (extract.ROLE_MAIN).
+D7_DATE = "/descendant::span[contains(concat(' ', normalize-space(@class), ' '), ' date-display-single ')]"
+D7_SOURCE = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' field-field-item-source ')]"
+             "//a/text()")
 
 
 def starts_body(block: Block) -> bool:
@@ -58,7 +61,7 @@ def starts_body(block: Block) -> bool:
 
 
 TIME_XPATH = ("//main//time/@datetime | //article//time/@datetime"
-              " | //meta[@property='article:published_time']/@content")
+              " | /descendant::meta[@property='article:published_time']/@content")
 # Compiled once: an XPath string is compiled again on every ``root.xpath`` call.
 _TIMES = etree.XPath(TIME_XPATH)
 _D7_DATES = etree.XPath(f"{D7_DATE}/@content | {D7_DATE}/text()")
@@ -99,14 +102,12 @@ def extract_release(response: Response, source: str = "osce") -> ReleaseItem | N
     loader.add_value("source", source)
     loader.add_value("url", response.url)
     loader.add_value("title", page.title)
-    for label in ("Date", "Publishing date"):
-        loader.add_value("published", meta.get(label, []))
-    loader.add_value("published", date)
-    loader.add_value("published", [str(d) for d in d7_dates])
-    loader.add_value("published", request_meta(response).get("listing_date"))
-    loader.add_value("published", [str(t) for t in times])
-    loader.add_value("place", meta.get("Place", []))
-    loader.add_value("place", place)
+    # One add_value per field (each costs ~6 us): every date the page gives, best first
+    # (the loader keeps the first that parses; a None is dropped as add_value drops it).
+    loader.add_value("published", [*meta.get("Date", []), *meta.get("Publishing date", []), date,
+                                   *map(str, d7_dates), request_meta(response).get("listing_date"),
+                                   *map(str, times)])
+    loader.add_value("place", [*meta.get("Place", []), place])
     loader.add_value("issuers", meta.get("Source", []) + meta.get("Sources", [])
                      or d7_sources)
     loader.add_value("fields_of_work", meta.get("Fields of work", []) + meta.get("Field of work", []))

@@ -60,10 +60,11 @@ def noted_structured(response) -> Structured | None:
     return _NOTED.pop(response, None)
 
 
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']")
+# ``/descendant::x[test]``: ``//x[test]``, twice as fast in libxml2 (spiders/osce.py, D7_DATE).
+_JSON_LD = etree.XPath("/descendant::script[@type='application/ld+json']")
 _HEAD_META = etree.XPath("//head")
 _OG_FIELDS = ("og:title", "article:published_time")
-_ALTERNATES = etree.XPath("//link[@rel='alternate'][@hreflang][@href]")
+_ALTERNATES = etree.XPath("/descendant::link[@rel='alternate'][@hreflang][@href]")
 
 
 def json_ld(root) -> list:

@@ -24,6 +24,7 @@ from spiders.extract import (
     blocks_after,
     body_paragraphs,
     content_root,
+    css,
     css_texts,
     first_h1,
     page_date,
@@ -66,7 +67,7 @@ def _story_body(root) -> tuple[str | None, list[str], bool]:
     By class-name hints first, else the paragraph blocks after the ``h1``.
     """
     lead = next(iter(css_texts(root, *LEAD)), None)
-    paragraphs = _paragraphs([el for selector in TEXT for el in root.cssselect(selector)])
+    paragraphs = _paragraphs([el for selector in TEXT for el in css(selector)(root)])
     recognised = bool(paragraphs) or lead is not None
     if not paragraphs:
         h1 = first_h1(root)

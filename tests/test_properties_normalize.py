@@ -159,3 +159,40 @@ def test_canonical_url_is_idempotent_and_drops_tracking(scheme, host, path, quer
     once = canonical_url(url)
     assert canonical_url(once) == once
     assert "utm_source" not in once and "fbclid" not in once and "#" not in once
+
+
+MONTH_NAMES = st.sampled_from([*MONTHS, *(m[:3] for m in MONTHS), "Sept", "may"])
+DATE_LIKE = st.one_of(
+    st.builds("{} {}, {}".format, MONTH_NAMES, st.integers(0, 40), st.integers(1990, 2030)),
+    st.builds("{} {}. {}".format, st.integers(0, 40), MONTH_NAMES, st.integers(1990, 2030)),
+    st.builds("{}-{:02d}-{:02d}".format, st.integers(1990, 2030), st.integers(0, 13), st.integers(0, 32)),
+    st.sampled_from(["12", "2024", "\u0663\u0661", " ", ", ", ". ", "\u00a0", "\n", "Mayday", "x", "31st"]))
+
+
+@PROPERTY
+@given(st.lists(DATE_LIKE, max_size=12))
+def test_find_date_finds_what_the_plain_alternation_finds(pieces):
+    """Its lookahead (a digit or a month's initial) only skips positions no date starts at."""
+    import re
+
+    from storage.normalize import _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, parse_date
+
+    plain = re.compile(rf"{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}|\d{{4}}-\d{{2}}-\d{{2}}")
+    text = "".join(pieces)
+    expected = next((iso for m in plain.finditer(text) if (iso := parse_date(m.group(0)))), None)
+    assert find_date(text) == expected
+
+
+@PROPERTY
+@given(st.sampled_from(["", "Wednesday, ", "Tue, ", "The text of a paragraph, " * 3]), DATE_LIKE,
+       st.sampled_from(["", " 10:00:00 +0000", " GMT", " and the rest of a paragraph" * 3]))
+def test_parse_date_skips_only_strptime_calls_that_cannot_match(before, date_like, after):
+    """A text longer than any date format (a paragraph) is not tried against them."""
+    from unittest import mock
+
+    from storage import normalize
+
+    text = before + date_like + after
+    with mock.patch.object(normalize, "_DATE_FORMATS_MAX_CHARS", 10**9):
+        unbounded = parse_date(text)
+    assert parse_date(text) == unbounded
