@@ -48,6 +48,9 @@ from storage.schema import open_db
 from storage.write import LIST, store_item
 
 REFUSED_EXIT = 3
+# Storing is background work: when the cores are busy the crawl goes first, and the
+# writer catches up from its backlog (the crawl waits past four batches, so never far).
+NICE = 5
 
 
 class BatchWriter:
@@ -211,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-seconds", type=float, default=1.0)
     parser.add_argument("--max-changes", type=int, default=MAX_CHANGES)
     args = parser.parse_args(argv)
+    os.nice(NICE)
     writer = BatchWriter(args.db, batch_size=args.batch_size, max_changes=args.max_changes)
     return serve(writer, args.batch_seconds, sys.stdin.fileno(), sys.stdout)
 
