@@ -258,7 +258,8 @@ def _drop_reversed_indexes(db: sqlite_utils.Database, table: str, indexes: list[
     ``published`` ascending): ``ensure_schema`` then creates it as it should be."""
     for columns in indexes:
         name = "idx_{}_{}".format(table, "_".join(columns))
-        have = [(row[2], bool(row[3])) for row in db.execute(f"PRAGMA index_xinfo([{name}])") if row[5]]
+        have = [(row[0], bool(row[1])) for row in db.execute(
+            "SELECT name, desc FROM pragma_index_xinfo(?) WHERE key", [name])]
         if have and have != [(str(column), isinstance(column, DescIndex)) for column in columns]:
             db.execute(f"DROP INDEX [{name}]")
 

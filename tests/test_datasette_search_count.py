@@ -179,3 +179,18 @@ async def test_paging_the_table_shows_every_release_once(archive, query):
     """Newest first without a search too (the published indexes walked newest first)."""
     ids = await pages(ours(archive), f"{DB}/releases.json?{urlencode(query)}")
     assert len(ids) == len(set(ids)) == 600
+
+
+def test_a_database_with_ascending_published_indexes_gets_them_rebuilt_on_open(tmp_path):
+    path = tmp_path / "releasewatch.db"
+    db = open_db(path)
+    for name, columns in (("idx_releases_published", "published"),
+                          ("idx_releases_source_published", "source, published")):
+        db.execute(f"DROP INDEX {name}")
+        db.execute(f"CREATE INDEX {name} ON releases ({columns})")  # as databases before had them
+    db.close()
+    db = open_db(path)
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'idx_releases_%published'").fetchall()
+    db.close()
+    assert {name: sql.endswith('"published" desc)') for name, sql in rows} == {
+        "idx_releases_published": True, "idx_releases_source_published": True}
