@@ -18,9 +18,9 @@ from twisted.internet.protocol import ProcessProtocol
 import storage
 from crawler.crawl.items import ListSnapshotItem, ReleaseItem
 from crawler.crawl.problems import report_problem, stop_crawl
-from storage import writer
 from storage.lists import MAX_CHANGES
 from storage.write import LIST, RELEASE
+from storage.writer import command as writer_command
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class StoragePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.writer = WriterProcess(self, writer.command(
+        self.writer = WriterProcess(self, writer_command(
             self.db_path, batch_size=self.batch_size, batch_seconds=self.batch_seconds,
             max_changes=self.max_changes))
 
@@ -167,7 +167,12 @@ class WriterProcess(ProcessProtocol):
     def outReceived(self, data: bytes) -> None:
         *lines, self.buffer = (self.buffer + data).split(b"\n")
         for line in lines:
-            self.on_line(json.loads(line))
+            try:
+                report = json.loads(line)
+            except ValueError:  # not the writer's (a library printing): shown, not obeyed
+                logger.warning("releasewatch writer: %s", line.decode(errors="replace"))
+                continue
+            self.on_line(report)
         self._wake()
 
     def on_line(self, report: dict) -> None:
