@@ -184,7 +184,7 @@ def serve(writer: BatchWriter, batch_seconds: float, fd: int, out: Any) -> int:
             if message is None or writer.full:
                 commit()
         commit()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:  # OSError: its folder cannot be made, say
         writer.rollback()
         say({"refused": f"cannot write to the database {writer.db_path}: {error}", "url": url})
         return REFUSED_EXIT

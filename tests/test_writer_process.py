@@ -153,3 +153,13 @@ def test_a_writer_killed_under_a_crawl_fails_the_run_loudly(db_path: Path) -> No
     assert (status, reason) == ("failed", "storage_error")
     assert new == committed(db_path) < 120  # the run counts what was stored, no more
     assert_consistent(db_path)
+
+
+def test_a_database_that_cannot_be_created_is_a_refusal_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    db_path = tmp_path / "a-file" / "sub" / "r.db"  # its folder cannot be made, even by root
+    proc = writer(db_path)
+    send(proc, release(1))
+    report = said(proc)
+    assert report["refused"].startswith(f"cannot write to the database {db_path}: ")
+    assert proc.wait(timeout=10) == 3
