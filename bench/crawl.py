@@ -3,8 +3,8 @@
 The sites hold 1,000 and 4,000 formulaic releases (``bench.corpus.formulaic_site``: one
 Permanent Council template, each release with its own title, date, names and numbers),
 what archives are full of and what near-duplicate search finds hardest; two rounds on
-each. The cost of a page must not grow with the archive: the
-ratio to bare Scrapy at 4,000 is no lower than at 1,000.
+each. The cost of a page must not grow with the archive: the ratio to bare Scrapy at
+4,000 is no lower than at 1,000.
 
 Both spiders crawl the same site on the same local server in the same run, alternately:
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import corpus
-from bench.report import Report, check
+from bench.report import Report, check, sizes_from_env
 from bench.timing import median
 from crawler import settings as project
 from crawler.localsite import osce
@@ -201,10 +201,7 @@ def crawl_sizes(smoke: bool) -> tuple[int, ...]:
     """1,000 and 4,000 releases; ``RELEASEWATCH_BENCH_CRAWL_SIZES=1000,100000`` (comma-separated)
     crawls other sites (two rounds each up to 4,000, one beyond; the last size gets the
     incremental runs and the RSS)."""
-    chosen = os.environ.get("RELEASEWATCH_BENCH_CRAWL_SIZES", "").strip()
-    if smoke:
-        return (60,)
-    return tuple(int(size) for size in chosen.split(",") if size.strip()) if chosen else (1000, 4000)
+    return sizes_from_env("RELEASEWATCH_BENCH_CRAWL_SIZES", (1000, 4000), (60,), smoke)
 
 
 def run(report: Report, smoke: bool) -> None:

@@ -84,6 +84,16 @@ class Report:
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
 
 
+def sizes_from_env(variable: str, sizes: tuple[int, ...], smoke_sizes: tuple[int, ...],
+                   smoke: bool) -> tuple[int, ...]:
+    """``sizes`` (``smoke_sizes`` in a smoke run), or the comma-separated sizes in the
+    environment ``variable`` (``RELEASEWATCH_BENCH_SIZES=100000``), which a smoke run ignores."""
+    chosen = os.environ.get(variable, "").strip()
+    if smoke:
+        return smoke_sizes
+    return tuple(int(size) for size in chosen.split(",") if size.strip()) if chosen else sizes
+
+
 def machine() -> dict[str, Any]:
     """CPU count and model, Python and SQLite versions: what the figures were measured on."""
     import sqlite3

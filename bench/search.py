@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.ingest import vocabulary
-from bench.report import Report, check
+from bench.report import Report, check, sizes_from_env
 from bench.timing import median, percentile
 from storage import open_db, sources
 
@@ -244,10 +244,7 @@ def report_size(report: Report, count: int, results: dict) -> None:
 def sizes(smoke: bool) -> tuple[int, ...]:
     """The archive sizes to measure; ``RELEASEWATCH_BENCH_SIZES=100000`` (comma-separated)
     measures only those (e.g. the 100,000 run alone, in about two minutes)."""
-    chosen = os.environ.get("RELEASEWATCH_BENCH_SIZES", "").strip()
-    if chosen and not smoke:
-        return tuple(int(size) for size in chosen.split(",") if size.strip())
-    return SMOKE_SIZES if smoke else SIZES
+    return sizes_from_env("RELEASEWATCH_BENCH_SIZES", SIZES, SMOKE_SIZES, smoke)
 
 
 def cached_db(cache: Path, count: int) -> Path:

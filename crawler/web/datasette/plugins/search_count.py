@@ -36,17 +36,15 @@ from datasette import hookimpl
 from crawler.web.datasette.plugins.search_filter import TABLE, ours
 
 FTS_TABLE = f"{TABLE}_fts"
+# Datasette's search condition; the match clause holds at most one call.
+MATCHES = rf"in \(select rowid from {FTS_TABLE} where (?P<match>(?:[^()]|\([^()]*\))*)\)"
 # Datasette's count of a search that is the only filter (``id``, ``+id`` as search_filter.py
-# plans it, or ``rowid`` for a column search); the match clause holds at most one call.
-SEARCH_COUNT = re.compile(
-    rf"select count\(\*\) from {TABLE} where \+?(?:id|rowid) in \(select rowid from {FTS_TABLE} "
-    r"where ((?:[^()]|\([^()]*\))*)\) ")
-
-
+# plans it, or ``rowid`` for a column search).
+SEARCH_COUNT = re.compile(rf"select count\(\*\) from {TABLE} where \+?(?:id|rowid) {MATCHES} ")
 # Datasette's first page of a search, newest first (the shape search_filter.py gives it).
 SEARCH_PAGE = re.compile(
-    rf"select (?P<columns>[\w, \[\]]+) from {TABLE} where \+id in \(select rowid from {FTS_TABLE} "
-    r"where (?P<match>(?:[^()]|\([^()]*\))*)\) order by published desc limit (?P<limit>\d+)")
+    rf"select (?P<columns>[\w, \[\]]+) from {TABLE} where \+id {MATCHES} "
+    r"order by published desc limit (?P<limit>\d+)")
 PROBE = 200
 
 
@@ -68,7 +66,7 @@ def newest_probe(sql: str) -> tuple[str, int] | None:
 def index_count(sql: str) -> str:
     """The search index's count for Datasette's count of a search, else ``sql`` unchanged."""
     found = SEARCH_COUNT.fullmatch(sql)
-    return f"select count(*) from {FTS_TABLE} where {found.group(1)}" if found else sql
+    return f"select count(*) from {FTS_TABLE} where {found['match']}" if found else sql
 
 
 def counting_from_index(execute):
